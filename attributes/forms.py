@@ -1,0 +1,45 @@
+from django import forms
+
+from customers.forms import BootstrapFormMixin
+
+from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH
+
+
+class AttributeForm(BootstrapFormMixin, forms.Form):
+    """Parses the Add/Edit modal. The rules live in the model and the service, which report errors back here.
+
+    No `max_length` on the value field on purpose: it would render `maxlength="150"` and the browser would
+    silently cut a pasted longer value. The user sees the live count go over and gets the error instead.
+    """
+
+    attribute_name = forms.CharField(
+        label="Attribute Name",
+        help_text="Lowercase with underscores, e.g. external_crm_id",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "autocapitalize": "none",
+                "placeholder": "external_crm_id",
+            }
+        ),
+    )
+    attribute_value = forms.CharField(
+        label="Attribute Value",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": "SF-12345", "data-char-limit": VALUE_MAX_LENGTH}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attribute_name"].widget.attrs["data-max-length"] = NAME_MAX_LENGTH
+        self.fields["attribute_value"].widget.attrs["aria-describedby"] = "id_attribute_value_count"
+
+    def add_service_error(self, error) -> None:
+        """Show a service's ValidationError next to the fields it names (or above the form)."""
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, error)

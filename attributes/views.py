@@ -1,0 +1,161 @@
+"""The Attributes tab: thin views that parse a form, call a service and render.
+
+Every URL serves a full page, and an htmx fragment when htmx asks (the tab loaded in place, the modal
+forms, the refreshed table). Without JavaScript the same URLs work with redirect-after-POST.
+"""
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView
+
+from customers.models import Customer
+
+from . import services
+from .forms import AttributeForm
+from .models import Attribute
+from .permissions import Action, AttributePermissionMixin, allowed_actions
+
+TABLE_TARGET = "attributes-table"
+TAB_TARGET = "tab-area"
+MODAL_TARGET = "attribute-modal-content"
+
+
+class CustomerAttributesView(AttributePermissionMixin, TemplateView):
+    """Base for the tab's views: the customer from the URL, and the refreshed-table response."""
+
+    @cached_property
+    def customer(self) -> Customer:
+        return get_object_or_404(Customer, pk=self.kwargs["customer_id"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(customer=self.customer, active_tab="attributes", can=allowed_actions(self.request.user))
+        return context
+
+    def table_context(self) -> dict:
+        return {
+            "customer": self.customer,
+            "attributes": list(self.customer.attributes.order_by("attribute_name")),
+            "can": allowed_actions(self.request.user),
+        }
+
+    def written(self, message: str) -> HttpResponse:
+        """After a successful write: the refreshed table for htmx (closing the modal), else a redirect."""
+        messages.success(self.request, message)
+        if not self.request.htmx:
+            return redirect("attributes:tab", self.customer.pk)
+        html = render_to_string("attributes/_table.html", self.table_context(), request=self.request)
+        html += render_to_string("includes/_messages_oob.html", request=self.request)
+        response = HttpResponse(html)
+        response["HX-Retarget"] = f"#{TABLE_TARGET}"
+        response["HX-Reswap"] = "outerHTML"
+        response["HX-Trigger"] = json.dumps({"attributesChanged": None})
+        return response
+
+
+class AttributeTabView(CustomerAttributesView):
+    """The Attributes tab: the customer's attributes sorted by name."""
+
+    action = Action.VIEW
+
+    def get_template_names(self):
+        if self.request.htmx and self.request.htmx.target == TAB_TARGET:
+            return ["attributes/_tab.html"]
+        if self.request.htmx and self.request.htmx.target == TABLE_TARGET:
+            return ["attributes/_table.html"]
+        return ["attributes/attributes_tab.html"]
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **self.table_context()}
+
+
+class AttributeFormView(CustomerAttributesView):
+    """Shared by Add and Edit: the form as a modal fragment (htmx) or a page; POST calls the service."""
+
+    def get_template_names(self):
+        return ["attributes/_form_modal.html"] if self.request.htmx else ["attributes/attribute_form.html"]
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=self.initial_form()))
+
+    def post(self, request, *args, **kwargs):
+        form = AttributeForm(request.POST)
+        if form.is_valid():
+            try:
+                return self.save(form)
+            except ValidationError as error:
+                form.add_service_error(error)
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class AttributeCreateView(AttributeFormView):
+    action = Action.CREATE
+    extra_context = {"mode": "create"}
+
+    def initial_form(self) -> AttributeForm:
+        return AttributeForm()
+
+    def save(self, form: AttributeForm) -> HttpResponse:
+        outcome = services.attribute_upsert(
+            customer=self.customer,
+            name=form.cleaned_data["attribute_name"],
+            value=form.cleaned_data["attribute_value"],
+            actor=self.request.user,
+        )
+        name = outcome.attribute.attribute_name
+        verb = {"created": "created", "updated": "updated", "unchanged": "left unchanged"}[outcome.result]
+        return self.written(f"Attribute {name} {verb}.")
+
+
+class AttributeObjectMixin:
+    """Edit and Delete act on one attribute, which must belong to the customer in the URL."""
+
+    @cached_property
+    def attribute(self) -> Attribute:
+        return get_object_or_404(Attribute, pk=self.kwargs["attribute_id"], customer_id=self.customer.pk)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "attribute": self.attribute}
+
+
+class AttributeUpdateView(AttributeObjectMixin, AttributeFormView):
+    action = Action.UPDATE
+    extra_context = {"mode": "update"}
+
+    def initial_form(self) -> AttributeForm:
+        return AttributeForm(
+            initial={
+                "attribute_name": self.attribute.attribute_name,
+                "attribute_value": self.attribute.attribute_value,
+            }
+        )
+
+    def save(self, form: AttributeForm) -> HttpResponse:
+        try:
+            attribute = services.attribute_update(
+                attribute=self.attribute,
+                name=form.cleaned_data["attribute_name"],
+                value=form.cleaned_data["attribute_value"],
+                actor=self.request.user,
+            )
+        except Attribute.DoesNotExist:
+            raise Http404("This attribute was deleted in the meantime.") from None
+        return self.written(f"Attribute {attribute.attribute_name} updated.")
+
+
+class AttributeDeleteView(AttributeObjectMixin, CustomerAttributesView):
+    action = Action.DELETE
+
+    def get_template_names(self):
+        return ["attributes/_delete_modal.html"] if self.request.htmx else ["attributes/attribute_confirm_delete.html"]
+
+    def post(self, request, *args, **kwargs):
+        name = self.attribute.attribute_name
+        services.attribute_delete(attribute=self.attribute, actor=request.user)
+        return self.written(f"Attribute {name} deleted.")

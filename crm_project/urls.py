@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from . import converters, views  # noqa: F401 (registers the "id" converter)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("customers/", include("customers.urls")),
+    path("customers/<id:customer_id>/attributes/", include("attributes.urls")),
+    path("healthz/", views.healthz, name="healthz"),
+]

@@ -1,0 +1,38 @@
+from django import forms
+
+from .models import Customer
+
+
+class BootstrapFormMixin:
+    """Give every widget Bootstrap's classes so templates can render fields generically."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+                widget.attrs["aria-invalid"] = "true"
+
+
+class CustomerForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ["customer_name", "customer_account_type", "customer_status", "email", "phone", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class CustomerFilterForm(forms.Form):
+    """The customer list's search box and status filter; the state lives in the query string."""
+
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Customer.Status.choices])
