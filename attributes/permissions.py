@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
 
 
 class Action(StrEnum):
@@ -54,3 +55,18 @@ class AttributePermissionMixin(AccessMixin):
             return self.handle_no_permission()
         require(request.user, self.action)
         return super().dispatch(request, *args, **kwargs)
+
+
+class AttributeApiPermission(BasePermission):
+    """DRF: the view maps each of its actions to an Action; an unmapped action is refused, GET included."""
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if view.action is None:  # a method the endpoint lacks: let DRF answer 405
+            return True
+        action = view.required_actions.get(view.action)
+        if action is None:  # an action nobody mapped is forbidden, not open
+            return False
+        require(request.user, action)  # raises PermissionDenied with the message naming the permission
+        return True

@@ -10,5 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("customers/<id:customer_id>/attributes/", include("attributes.urls")),
+    path("crm/", include("crm_project.api_urls")),
+    path("account/tokens/", include("tokens.urls")),
     path("healthz/", views.healthz, name="healthz"),
 ]

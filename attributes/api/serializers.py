@@ -1,0 +1,51 @@
+"""Attribute API shapes. Serializers parse and render; every rule and every write lives in services.py."""
+
+from rest_framework import serializers
+
+from crm_project.api import DATETIME_FORMAT, NoUnknownFieldsMixin, StrictCharField, StrictIntegerField
+
+from ..models import Attribute
+
+READ_ONLY = frozenset({"attribute_id", "created", "last_modified"})
+
+
+class AttributeSerializer(serializers.ModelSerializer):
+    """An attribute exactly as the specification shows it."""
+
+    customer_id = serializers.IntegerField(read_only=True)
+    created = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
+    last_modified = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
+
+    class Meta:
+        model = Attribute
+        fields = ["attribute_id", "customer_id", "attribute_name", "attribute_value", "created", "last_modified"]
+        read_only_fields = fields
+
+
+class AttributePutSerializer(NoUnknownFieldsMixin, serializers.Serializer):
+    """Body of `PUT /crm/attribute/`: create or update by name."""
+
+    ignored_fields = READ_ONLY
+    customer_id = StrictIntegerField()
+    attribute_name = StrictCharField()
+    attribute_value = StrictCharField()
+
+
+class AttributePatchSerializer(NoUnknownFieldsMixin, serializers.Serializer):
+    """Body of `PATCH /crm/attribute/attribute_id/{id}`: a new value and/or a new name."""
+
+    ignored_fields = READ_ONLY
+    customer_id = StrictIntegerField(required=False, help_text="Optional; must be the attribute's customer.")
+    attribute_name = StrictCharField(required=False, help_text="A new name renames the attribute.")
+    attribute_value = StrictCharField(required=False)
+
+    def validate(self, data):
+        if "attribute_name" not in data and "attribute_value" not in data:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send attribute_value and/or attribute_name to change."]}
+            )
+        return data
+
+
+class DeleteResultSerializer(serializers.Serializer):
+    result = serializers.CharField(default="success")

@@ -1,0 +1,21 @@
+"""Paths exactly as the specification documents them, each with or without a trailing slash (no redirect)."""
+
+from django.urls import re_path
+
+from .views import AttributeViewSet
+
+ID = r"(?P<{}>[0-9]{{1,19}})"
+
+urlpatterns = [
+    re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert"}), name="attribute"),
+    re_path(
+        rf"^attribute/attribute_id/{ID.format('attribute_id')}/?$",
+        AttributeViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="attribute-detail",
+    ),
+    re_path(
+        rf"^attribute/customer_id/{ID.format('customer_id')}/?$",
+        AttributeViewSet.as_view({"get": "list_for_customer"}),
+        name="attribute-customer",
+    ),
+]

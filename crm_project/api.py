@@ -1,0 +1,116 @@
+"""API plumbing shared by every app's endpoints: strict JSON fields, errors, paging and throttling."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# The specification's timestamp format: "2025-01-04 10:30:00", in the configured TIME_ZONE.
+DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_ID = 2**63 - 1
+
+
+def object_id(raw: str | int) -> int:
+    """An id from a URL; beyond 64 bits it names nothing (404) rather than overflowing the driver (500)."""
+    number = int(raw)
+    if not 0 < number <= MAX_ID:
+        raise Http404("Not found.")
+    return number
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would turn 123 or true into "123"/"True"."""
+
+    default_error_messages = {"invalid": "Must be a JSON string."}
+
+    def __init__(self, **kwargs):
+        # The service trims and validates (one set of rules for every path); the API only checks the type.
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer and nothing else: no "12", 12.0 or true, and within 64-bit range."""
+
+    default_error_messages = {"invalid": "Must be a JSON integer."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class NoUnknownFieldsMixin:
+    """Reject keys the endpoint does not know (a typo must not be silently ignored).
+
+    Read-only fields of the resource (ids, timestamps) may be echoed back and are ignored, never applied.
+    """
+
+    ignored_fields: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        unknown = set(data) - set(self.fields) - set(self.ignored_fields)
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+        return super().to_internal_value(data)
+
+
+def exception_handler(exc, context):
+    """DRF handles its own exceptions; map Django's ValidationError to 400 and keep permission messages."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    return drf_exception_handler(exc, context)
+
+
+class HeaderLimitOffsetPagination(LimitOffsetPagination):
+    """Pages of at most 1000 as a plain JSON list; paging travels in RFC 8288 `Link` and `X-Total-Count`."""
+
+    default_limit = 1000
+    max_limit = 1000
+
+    def get_paginated_response(self, data):
+        links = []
+        if (url := self.get_next_link()) is not None:
+            links.append(f'<{url}>; rel="next"')
+        if (url := self.get_previous_link()) is not None:
+            links.append(f'<{url}>; rel="prev"')
+        headers = {"X-Total-Count": str(self.count)}
+        if links:
+            headers["Link"] = ", ".join(links)
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_limit(self, request):
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is not None and not (raw.isdigit() and 0 < int(raw) <= 10**9):
+            raise exceptions.ValidationError({"limit": [f"Must be an integer from 1 to {self.max_limit}."]})
+        return super().get_limit(request)
+
+    def get_offset(self, request):
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is not None and not (raw.isdigit() and int(raw) <= MAX_ID):
+            raise exceptions.ValidationError({"offset": ["Must be a non-negative integer."]})
+        return super().get_offset(request)

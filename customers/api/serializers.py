@@ -1,0 +1,28 @@
+from rest_framework import serializers
+
+from crm_project.api import DATETIME_FORMAT, NoUnknownFieldsMixin
+
+from ..models import Customer
+
+
+class CustomerSerializer(NoUnknownFieldsMixin, serializers.ModelSerializer):
+    """A customer with its standard fields; `customer_id`, `created` and `last_modified` are read-only."""
+
+    ignored_fields = frozenset({"customer_id", "created", "last_modified"})
+    created = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
+    last_modified = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "customer_id",
+            "customer_name",
+            "customer_account_type",
+            "customer_status",
+            "email",
+            "phone",
+            "notes",
+            "created",
+            "last_modified",
+        ]
+        read_only_fields = ["customer_id", "created", "last_modified"]

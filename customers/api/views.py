@@ -1,0 +1,98 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.response import Response
+
+from crm_project.api import HeaderLimitOffsetPagination, object_id
+
+from ..models import Customer
+from .serializers import CustomerSerializer
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
+    401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
+    403: OpenApiResponse(description="The user lacks the permission this operation needs."),
+}
+NOT_FOUND = {404: OpenApiResponse(description="No such customer.")}
+PAGING = [
+    OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
+    OpenApiParameter("offset", int, description="Number of customers to skip."),
+]
+
+
+class CustomerModelPermissions(DjangoModelPermissions):
+    """Django's model permissions, with GET needing `view_customer` (DRF's default lets every GET through)."""
+
+    perms_map = {**DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
+    perms_map["HEAD"] = perms_map["GET"]
+    perms_map["PUT"] = ["%(app_label)s.add_%(model_name)s"]
+
+
+class CustomerViewSet(viewsets.GenericViewSet):
+    """Customers: list (paged), create, read, change, delete."""
+
+    queryset = Customer.objects.order_by("customer_id")
+    serializer_class = CustomerSerializer
+    permission_classes = [CustomerModelPermissions]
+    pagination_class = HeaderLimitOffsetPagination
+
+    def get_object(self) -> Customer:
+        return get_object_or_404(Customer, pk=object_id(self.kwargs["customer_id"]))
+
+    @extend_schema(
+        operation_id="customer_list",
+        summary="List customers",
+        description="Required permission: `customers.view_customer`. A JSON list in pages of at most 1000; "
+        'the next page is in the `Link: <…>; rel="next"` header and the total in `X-Total-Count`.',
+        parameters=PAGING,
+        responses={200: CustomerSerializer(many=True), **ERRORS},
+    )
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(CustomerSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="customer_create",
+        summary="Create a customer",
+        description="Required permission: `customers.add_customer`.",
+        request=CustomerSerializer,
+        responses={201: CustomerSerializer, **ERRORS},
+    )
+    def create(self, request, *args, **kwargs):
+        serializer = CustomerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="customer_retrieve",
+        summary="Get a customer",
+        description="Required permission: `customers.view_customer`.",
+        responses={200: CustomerSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return Response(CustomerSerializer(self.get_object()).data)
+
+    @extend_schema(
+        operation_id="customer_update",
+        summary="Change a customer",
+        description="Required permission: `customers.change_customer`.",
+        request=CustomerSerializer(partial=True),
+        responses={200: CustomerSerializer, **ERRORS, **NOT_FOUND},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        serializer = CustomerSerializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+    @extend_schema(
+        operation_id="customer_delete",
+        summary="Delete a customer and its attributes",
+        description="Required permission: `customers.delete_customer`.",
+        responses={200: OpenApiResponse(description='`{"result": "success"}`'), **ERRORS, **NOT_FOUND},
+    )
+    def destroy(self, request, *args, **kwargs):
+        self.get_object().delete()
+        return Response({"result": "success"})
