@@ -1,3 +1,5 @@
+import hashlib
+
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
@@ -53,3 +55,9 @@ class Attribute(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("attributes:tab", args=[self.customer_id])
+
+    @property
+    def etag(self) -> str:
+        """A strong HTTP entity tag that changes with every change of this attribute (name, value or time)."""
+        state = f"{self.pk}|{self.attribute_name}|{self.attribute_value}|{self.last_modified.isoformat()}"
+        return '"' + hashlib.sha256(state.encode()).hexdigest()[:24] + '"'

@@ -22,6 +22,16 @@ class AttributeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class BulkResultSerializer(AttributeSerializer):
+    """An attribute in a bulk response, with what the write did to it."""
+
+    result = serializers.ChoiceField(choices=["created", "updated", "unchanged"], read_only=True)
+
+    class Meta(AttributeSerializer.Meta):
+        fields = [*AttributeSerializer.Meta.fields, "result"]
+        read_only_fields = fields
+
+
 class AttributePutSerializer(NoUnknownFieldsMixin, serializers.Serializer):
     """Body of `PUT /crm/attribute/`: create or update by name."""
 
@@ -49,3 +59,13 @@ class AttributePatchSerializer(NoUnknownFieldsMixin, serializers.Serializer):
 
 class DeleteResultSerializer(serializers.Serializer):
     result = serializers.CharField(default="success")
+
+
+class BulkErrorItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BulkErrorSerializer(serializers.Serializer):
+    errors = BulkErrorItemSerializer(many=True)

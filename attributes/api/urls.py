@@ -7,7 +7,9 @@ from .views import AttributeViewSet
 ID = r"(?P<{}>[0-9]{{1,19}})"
 
 urlpatterns = [
-    re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert"}), name="attribute"),
+    re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
+    re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),
+    re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),
     re_path(
         rf"^attribute/attribute_id/{ID.format('attribute_id')}/?$",
         AttributeViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),

@@ -1,18 +1,32 @@
-"""The documented attribute endpoints. Thin: parse with a serializer, call a service, render."""
+"""The documented attribute endpoints, plus search, bulk writes and CSV export.
 
+Thin: parse with a serializer, call a service, render. Every single-attribute response carries an
+`ETag`; `If-Match` (PATCH, DELETE, updating PUT) and `If-None-Match: *` (create-only PUT) guard
+against lost updates with 412 and the current attribute.
+"""
+
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from crm_project.api import object_id
+from crm_project.api import HeaderLimitOffsetPagination, object_id
 from customers.models import Customer
 
-from .. import services
+from .. import csvio, search, services
 from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission
-from .serializers import AttributePatchSerializer, AttributePutSerializer, AttributeSerializer, DeleteResultSerializer
+from .serializers import (
+    AttributePatchSerializer,
+    AttributePutSerializer,
+    AttributeSerializer,
+    BulkErrorSerializer,
+    BulkResultSerializer,
+    DeleteResultSerializer,
+)
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
@@ -20,30 +34,85 @@ ERRORS = {
     403: OpenApiResponse(description="The user lacks the permission this operation needs."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such attribute or customer.")}
+STALE = {
+    412: OpenApiResponse(
+        AttributeSerializer, description="Precondition failed: the body is the current attribute (If-Match stale)."
+    )
+}
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Only write if the attribute's current ETag is one of these (or `*`: if it exists).",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="`*`: create only; 412 when the customer already has the name.",
+)
+ETAG = {"ETag": {"description": "Version of the attribute, for If-Match.", "schema": {"type": "string"}}}
+SEARCH_PARAMS = [
+    OpenApiParameter("attribute_name", str, description="Attribute name the value operators test."),
+    OpenApiParameter("attribute_value", str, description="Exact value."),
+    OpenApiParameter("attribute_value__in", str, description="Comma-separated values."),
+    OpenApiParameter("attribute_value__startswith", str, description="Value prefix."),
+    OpenApiParameter("attribute_value__icontains", str, description="Substring, case-insensitive."),
+]
+CUSTOMER_SEARCH_PARAMS = [
+    *SEARCH_PARAMS,
+    OpenApiParameter("attribute_exists", OpenApiTypes.BOOL, description="Has (true) or lacks (false) the name."),
+    OpenApiParameter("attribute", str, many=True, description="`name:value`, repeatable; all must hold."),
+]
+PAGING = [
+    OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
+    OpenApiParameter("offset", int, description="Number of rows to skip."),
+]
+PAGING_IGNORED = {"limit", "offset", "format"}
 
 
 def _perm(name: str) -> str:
     return f"Required permission: `{name}`."
 
 
+def _if_match(request) -> list[str] | None:
+    header = request.headers.get("If-Match")
+    return [tag for tag in header.split(",") if tag.strip()] if header is not None else None
+
+
+def attribute_response(attribute: Attribute, code: int = status.HTTP_200_OK) -> Response:
+    return Response(AttributeSerializer(attribute).data, status=code, headers={"ETag": attribute.etag})
+
+
 class AttributeViewSet(viewsets.GenericViewSet):
-    """Customer attributes: create-or-update by name, read, change, rename and delete."""
+    """Customer attributes: create-or-update by name, read, change, rename, delete, search, bulk, export."""
 
     queryset = Attribute.objects.all()
     serializer_class = AttributeSerializer
     permission_classes = [AttributeApiPermission]
-    lookup_field = "attribute_id"
-    pagination_class = None
+    pagination_class = HeaderLimitOffsetPagination
     required_actions = {
         "upsert": Action.CREATE,
+        "bulk": Action.CREATE,
         "retrieve": Action.VIEW,
         "partial_update": Action.UPDATE,
         "destroy": Action.DELETE,
         "list_for_customer": Action.VIEW,
+        "list": Action.VIEW,
+        "export": Action.VIEW,
     }
 
     def get_object(self) -> Attribute:
         return get_object_or_404(Attribute, pk=object_id(self.kwargs["attribute_id"]))
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.PreconditionFailed):
+            if exc.current is None:
+                return Response({"detail": str(exc)}, status=status.HTTP_412_PRECONDITION_FAILED)
+            return attribute_response(exc.current, status.HTTP_412_PRECONDITION_FAILED)
+        if isinstance(exc, Attribute.DoesNotExist):  # deleted by someone else while we worked
+            exc = Http404("Not found.")
+        return super().handle_exception(exc)
 
     @extend_schema(
         operation_id="attribute_upsert",
@@ -51,8 +120,14 @@ class AttributeViewSet(viewsets.GenericViewSet):
         description=_perm("create_customer_attribute")
         + " When the customer already has the name, the write is an update and also needs "
         "`update_customer_attribute`; the existing `attribute_id` is kept.",
+        parameters=[IF_MATCH, IF_NONE_MATCH],
         request=AttributePutSerializer,
-        responses={201: AttributeSerializer, 200: AttributeSerializer, **ERRORS},
+        responses={
+            201: OpenApiResponse(AttributeSerializer, description="Created."),
+            200: OpenApiResponse(AttributeSerializer, description="Updated (or unchanged)."),
+            **ERRORS,
+            **STALE,
+        },
     )
     def upsert(self, request, *args, **kwargs):
         body = AttributePutSerializer(data=request.data)
@@ -60,14 +135,18 @@ class AttributeViewSet(viewsets.GenericViewSet):
         customer = Customer.objects.filter(pk=body.validated_data["customer_id"]).first()
         if customer is None:
             raise ValidationError({"customer_id": ["No customer with this id."]})
+        if_none_match = request.headers.get("If-None-Match")
+        if if_none_match is not None and if_none_match.strip() != "*":
+            raise ValidationError({"If-None-Match": ["Only `*` (create only) is supported on PUT."]})
         outcome = services.attribute_upsert(
             customer=customer,
             name=body.validated_data["attribute_name"],
             value=body.validated_data["attribute_value"],
             actor=request.user,
+            if_match=_if_match(request),
+            create_only=if_none_match is not None,
         )
-        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
-        return Response(AttributeSerializer(outcome.attribute).data, status=code)
+        return attribute_response(outcome.attribute, status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
 
     @extend_schema(
         operation_id="attribute_retrieve",
@@ -76,7 +155,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND},
     )
     def retrieve(self, request, *args, **kwargs):
-        return Response(AttributeSerializer(self.get_object()).data)
+        return attribute_response(self.get_object())
 
     @extend_schema(
         operation_id="attribute_update",
@@ -84,8 +163,9 @@ class AttributeViewSet(viewsets.GenericViewSet):
         description=_perm("update_customer_attribute")
         + " A new `attribute_name` renames the attribute (refused if the customer already has that name). "
         "`customer_id`, if sent, must be the attribute's customer.",
+        parameters=[IF_MATCH],
         request=AttributePatchSerializer,
-        responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND},
+        responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND, **STALE},
     )
     def partial_update(self, request, *args, **kwargs):
         attribute = self.get_object()
@@ -94,25 +174,24 @@ class AttributeViewSet(viewsets.GenericViewSet):
         data = body.validated_data
         if "customer_id" in data and data["customer_id"] != attribute.customer_id:
             raise ValidationError({"customer_id": ["This attribute belongs to another customer."]})
-        try:
-            attribute = services.attribute_update(
-                attribute=attribute,
-                name=data.get("attribute_name"),
-                value=data.get("attribute_value"),
-                actor=request.user,
-            )
-        except Attribute.DoesNotExist:  # deleted by someone else since we read it
-            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        return Response(AttributeSerializer(attribute).data)
+        attribute = services.attribute_update(
+            attribute=attribute,
+            name=data.get("attribute_name"),
+            value=data.get("attribute_value"),
+            actor=request.user,
+            if_match=_if_match(request),
+        )
+        return attribute_response(attribute)
 
     @extend_schema(
         operation_id="attribute_delete",
         summary="Delete an attribute",
         description=_perm("delete_customer_attribute"),
-        responses={200: DeleteResultSerializer, **ERRORS, **NOT_FOUND},
+        parameters=[IF_MATCH],
+        responses={200: DeleteResultSerializer, **ERRORS, **NOT_FOUND, **STALE},
     )
     def destroy(self, request, *args, **kwargs):
-        services.attribute_delete(attribute=self.get_object(), actor=request.user)
+        services.attribute_delete(attribute=self.get_object(), actor=request.user, if_match=_if_match(request))
         return Response({"result": "success"})
 
     @extend_schema(
@@ -125,3 +204,86 @@ class AttributeViewSet(viewsets.GenericViewSet):
         customer = get_object_or_404(Customer, pk=object_id(customer_id))
         attributes = Attribute.objects.filter(customer=customer).order_by("attribute_name")
         return Response(AttributeSerializer(attributes, many=True).data)
+
+    @extend_schema(
+        operation_id="attribute_list",
+        summary="Find attributes across customers",
+        description=_perm("view_customer_attribute")
+        + " For audits and integration syncs: attributes filtered by name and value, ordered by id, in pages "
+        'of at most 1000 (`Link: <…>; rel="next"`, `X-Total-Count`). Unknown parameters are a 400.',
+        parameters=[*SEARCH_PARAMS, *PAGING],
+        responses={200: AttributeSerializer(many=True), **ERRORS},
+    )
+    def list(self, request, *args, **kwargs):
+        conditions = search.parse(request.query_params, allowed=search.ATTRIBUTE_PARAMS, ignore=PAGING_IGNORED)
+        queryset = search.filter_attributes(Attribute.objects.order_by("attribute_id"), conditions)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AttributeSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="attribute_bulk_upsert",
+        summary="Create or update many attributes at once",
+        description=_perm("create_customer_attribute")
+        + " (and `update_customer_attribute` when an item names an existing attribute). A JSON list of up to "
+        "1000 `{customer_id, attribute_name, attribute_value}` items, any customers, applied all-or-nothing in "
+        "one transaction. 200: the resulting attributes in request order, each with `result`. 400: "
+        '`{"errors": [{"index", "field", "message"}]}` for every failing item; nothing is written.',
+        request=AttributePutSerializer(many=True),
+        responses={200: BulkResultSerializer(many=True), 400: BulkErrorSerializer, 401: ERRORS[401], 403: ERRORS[403]},
+    )
+    def bulk(self, request, *args, **kwargs):
+        items = request.data
+        if not isinstance(items, list):
+            return _bulk_errors([services.ItemError(None, "non_field_errors", "Expected a JSON list of items.")])
+        if not items or len(items) > services.BULK_MAX_ITEMS:
+            message = f"Send 1 to {services.BULK_MAX_ITEMS} items (got {len(items)})."
+            return _bulk_errors([services.ItemError(None, "non_field_errors", message)])
+        type_errors = []
+        for index, item in enumerate(items):
+            body = AttributePutSerializer(data=item)
+            if not body.is_valid():
+                type_errors.extend(
+                    services.ItemError(index, field, " ".join(str(m) for m in messages))
+                    for field, messages in body.errors.items()
+                )
+        if type_errors:
+            typed = [item if isinstance(item, dict) else {} for item in items]
+            rest = [e for e in services.validate_bulk_items(typed) if e.index not in {t.index for t in type_errors}]
+            return _bulk_errors(sorted(type_errors + rest, key=lambda e: e.index))
+        try:
+            outcomes = services.attribute_bulk_upsert(items=items, actor=request.user)
+        except services.BulkRejected as rejected:
+            return _bulk_errors(rejected.errors)
+        data = [{**AttributeSerializer(o.attribute).data, "result": o.result.value} for o in outcomes]
+        return Response(data)
+
+    @extend_schema(
+        operation_id="attribute_export_csv",
+        summary="Export attributes as CSV",
+        description=_perm("view_customer_attribute")
+        + " Streams `customer_id,customer_name,attribute_name,attribute_value,last_modified`. Without "
+        "parameters: every attribute. `customer_id`: one customer's. The customer search parameters of "
+        "`GET /crm/customer/` export the attributes of the matching customers.",
+        parameters=[OpenApiParameter("customer_id", int), *CUSTOMER_SEARCH_PARAMS],
+        responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+    )
+    def export(self, request, *args, **kwargs):
+        params = request.query_params.copy()
+        attributes = Attribute.objects.all()
+        filename = "attributes.csv"
+        if "customer_id" in params:
+            raw = params.pop("customer_id")[-1]
+            if not raw.isdigit():
+                raise ValidationError({"customer_id": ["Must be an integer."]})
+            attributes = attributes.filter(customer_id=object_id(raw))
+            filename = f"customer-{raw}-attributes.csv"
+        conditions = search.parse(params, allowed=search.CUSTOMER_PARAMS, ignore={"format"})
+        if conditions:
+            customers = search.filter_customers(Customer.objects.all(), conditions)
+            attributes = attributes.filter(customer_id__in=customers.values("customer_id"))
+        return csvio.csv_response(attributes, filename)
+
+
+def _bulk_errors(errors) -> Response:
+    body = [{"index": e.index, "field": e.field, "message": e.message} for e in errors]
+    return Response({"errors": body}, status=status.HTTP_400_BAD_REQUEST)

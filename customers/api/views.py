@@ -4,6 +4,8 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
+from attributes import search
+from attributes.api.views import CUSTOMER_SEARCH_PARAMS, PAGING_IGNORED
 from crm_project.api import HeaderLimitOffsetPagination, object_id
 
 from ..models import Customer
@@ -44,12 +46,14 @@ class CustomerViewSet(viewsets.GenericViewSet):
         operation_id="customer_list",
         summary="List customers",
         description="Required permission: `customers.view_customer`. A JSON list in pages of at most 1000; "
-        'the next page is in the `Link: <…>; rel="next"` header and the total in `X-Total-Count`.',
-        parameters=PAGING,
+        'the next page is in the `Link: <…>; rel="next"` header and the total in `X-Total-Count`. '
+        "Filter by attribute with the `attribute…` parameters (all must hold); unknown parameters are a 400.",
+        parameters=[*CUSTOMER_SEARCH_PARAMS, *PAGING],
         responses={200: CustomerSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        conditions = search.parse(request.query_params, allowed=search.CUSTOMER_PARAMS, ignore=PAGING_IGNORED)
+        page = self.paginate_queryset(search.filter_customers(self.get_queryset(), conditions))
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 
     @extend_schema(
