@@ -31,10 +31,17 @@ class AttributeForm(BootstrapFormMixin, forms.Form):
         ),
     )
 
+    # The ETag of the attribute the Edit form showed; a stale one means someone else changed it meanwhile.
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attribute_name"].widget.attrs["data-max-length"] = NAME_MAX_LENGTH
         self.fields["attribute_value"].widget.attrs["aria-describedby"] = "id_attribute_value_count"
+
+    def if_match(self) -> list[str] | None:
+        version = self.cleaned_data.get("version")
+        return [version] if version else None
 
     def add_service_error(self, error) -> None:
         """Show a service's ValidationError next to the fields it names (or above the form)."""
@@ -43,3 +50,13 @@ class AttributeForm(BootstrapFormMixin, forms.Form):
                 self.add_error(field if field in self.fields else None, errors)
         else:
             self.add_error(None, error)
+
+
+class VersionForm(forms.Form):
+    """The Delete confirmation carries the version it showed, like the Edit form."""
+
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def if_match(self) -> list[str] | None:
+        version = self.cleaned_data.get("version") if self.is_valid() else None
+        return [version] if version else None

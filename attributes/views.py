@@ -7,8 +7,8 @@ forms, the refreshed table). Without JavaScript the same URLs work with redirect
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from customers.models import Customer
 
 from . import services
-from .forms import AttributeForm
+from .forms import AttributeForm, VersionForm
 from .models import Attribute
 from .permissions import Action, AttributePermissionMixin, allowed_actions
 
@@ -45,9 +45,9 @@ class CustomerAttributesView(AttributePermissionMixin, TemplateView):
             "can": allowed_actions(self.request.user),
         }
 
-    def written(self, message: str) -> HttpResponse:
-        """After a successful write: the refreshed table for htmx (closing the modal), else a redirect."""
-        messages.success(self.request, message)
+    def written(self, message: str, level: str = "success") -> HttpResponse:
+        """After a write: the refreshed table for htmx (closing the modal), else a redirect to the tab."""
+        getattr(messages, level)(self.request, message)
         if not self.request.htmx:
             return redirect("attributes:tab", self.customer.pk)
         html = render_to_string("attributes/_table.html", self.table_context(), request=self.request)
@@ -86,28 +86,44 @@ class AttributeFormView(CustomerAttributesView):
 
     def post(self, request, *args, **kwargs):
         form = AttributeForm(request.POST)
+        status = 200
         if form.is_valid():
             try:
                 return self.save(form)
             except ValidationError as error:
                 form.add_service_error(error)
-        return self.render_to_response(self.get_context_data(form=form))
+            except services.PreconditionFailed as stale:
+                # Someone changed it since the modal opened: show theirs, never overwrite it silently.
+                form = self.initial_form(stale.current)
+                return self.render_to_response(self.get_context_data(form=form, stale=True))
+            except PermissionDenied as error:
+                # A refusal that depends on the data (Add of a name that exists, without update permission):
+                # say why inside the form. htmx swaps only 2xx responses, so a bare 403 would leave the
+                # modal silently unchanged; the plain page keeps the 403 status.
+                form.add_error(None, str(error))
+                status = 200 if request.htmx else 403
+        return self.render_to_response(self.get_context_data(form=form), status=status)
 
 
 class AttributeCreateView(AttributeFormView):
     action = Action.CREATE
     extra_context = {"mode": "create"}
 
-    def initial_form(self) -> AttributeForm:
+    def initial_form(self, current=None) -> AttributeForm:
         return AttributeForm()
 
     def save(self, form: AttributeForm) -> HttpResponse:
-        outcome = services.attribute_upsert(
-            customer=self.customer,
-            name=form.cleaned_data["attribute_name"],
-            value=form.cleaned_data["attribute_value"],
-            actor=self.request.user,
-        )
+        try:
+            outcome = services.attribute_upsert(
+                customer=self.customer,
+                name=form.cleaned_data["attribute_name"],
+                value=form.cleaned_data["attribute_value"],
+                actor=self.request.user,
+            )
+        except PermissionDenied as error:
+            # The view already required create permission, so this is a name the customer has already.
+            name = form.cleaned_data["attribute_name"].strip()
+            raise PermissionDenied(f"This customer already has an attribute named “{name}”. {error}") from None
         name = outcome.attribute.attribute_name
         verb = {"created": "created", "updated": "updated", "unchanged": "left unchanged"}[outcome.result]
         return self.written(f"Attribute {name} {verb}.")
@@ -128,11 +144,15 @@ class AttributeUpdateView(AttributeObjectMixin, AttributeFormView):
     action = Action.UPDATE
     extra_context = {"mode": "update"}
 
-    def initial_form(self) -> AttributeForm:
+    def initial_form(self, current: Attribute | None = None) -> AttributeForm:
+        attribute = current or self.attribute
+        if current is not None:
+            self.__dict__["attribute"] = current  # the page now shows the stored version
         return AttributeForm(
             initial={
-                "attribute_name": self.attribute.attribute_name,
-                "attribute_value": self.attribute.attribute_value,
+                "attribute_name": attribute.attribute_name,
+                "attribute_value": attribute.attribute_value,
+                "version": attribute.etag,
             }
         )
 
@@ -143,9 +163,10 @@ class AttributeUpdateView(AttributeObjectMixin, AttributeFormView):
                 name=form.cleaned_data["attribute_name"],
                 value=form.cleaned_data["attribute_value"],
                 actor=self.request.user,
+                if_match=form.if_match(),
             )
         except Attribute.DoesNotExist:
-            raise Http404("This attribute was deleted in the meantime.") from None
+            return self.written(f"Attribute {self.attribute.attribute_name} was deleted by someone else.", "warning")
         return self.written(f"Attribute {attribute.attribute_name} updated.")
 
 
@@ -155,7 +176,20 @@ class AttributeDeleteView(AttributeObjectMixin, CustomerAttributesView):
     def get_template_names(self):
         return ["attributes/_delete_modal.html"] if self.request.htmx else ["attributes/attribute_confirm_delete.html"]
 
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("version_form", VersionForm(initial={"version": self.attribute.etag}))
+        return super().get_context_data(**kwargs)
+
     def post(self, request, *args, **kwargs):
         name = self.attribute.attribute_name
-        services.attribute_delete(attribute=self.attribute, actor=request.user)
+        try:
+            services.attribute_delete(
+                attribute=self.attribute, actor=request.user, if_match=VersionForm(request.POST).if_match()
+            )
+        except Attribute.DoesNotExist:
+            return self.written(f"Attribute {name} was already deleted by someone else.", "warning")
+        except services.PreconditionFailed as stale:
+            # Changed since the dialog opened: show the current value and ask again.
+            self.__dict__["attribute"] = stale.current
+            return self.render_to_response(self.get_context_data(stale=True))
         return self.written(f"Attribute {name} deleted.")
