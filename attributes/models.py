@@ -5,10 +5,25 @@ from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from customers.models import Customer
 
 from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH, validate_attribute_name, validate_attribute_value
+
+
+class AttributeHistoryBase(models.Model):
+    """Extra columns of each history row (see attributes/history.py)."""
+
+    operation = models.CharField(max_length=20, blank=True, help_text="create, update, rename, delete, restore…")
+    channel = models.CharField(max_length=20, blank=True, help_text="ui, api, admin, cli, seed or system")
+    actor_name = models.CharField(max_length=150, blank=True, help_text="username at the time of the change")
+    token_name = models.CharField(max_length=100, blank=True, help_text="API token used, if any")
+    previous_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    previous_value = models.CharField(max_length=VALUE_MAX_LENGTH, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class Attribute(models.Model):
@@ -27,6 +42,9 @@ class Attribute(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     last_modified = models.DateTimeField(default=timezone.now, editable=False)
+
+    # Every change, from any path; rows outlive the attribute and go only with the customer.
+    history = HistoricalRecords(bases=[AttributeHistoryBase], excluded_fields=[], user_db_constraint=False)
 
     class Meta:
         ordering = ["attribute_name"]
@@ -61,3 +79,65 @@ class Attribute(models.Model):
         """A strong HTTP entity tag that changes with every change of this attribute (name, value or time)."""
         state = f"{self.pk}|{self.attribute_name}|{self.attribute_value}|{self.last_modified.isoformat()}"
         return '"' + hashlib.sha256(state.encode()).hexdigest()[:24] + '"'
+
+
+class AttributeDefinition(models.Model):
+    """The registry entry of an attribute name: what it means, what values it takes, who depends on it.
+
+    Names without a definition stay free-form unless settings.ATTRIBUTES_REQUIRE_DEFINITION is on.
+    """
+
+    class ValueType(models.TextChoices):
+        TEXT = "text", "Text"
+        BOOLEAN = "boolean", "Boolean (true/false)"
+        INTEGER = "integer", "Integer"
+        DECIMAL = "decimal", "Decimal"
+        DATE = "date", "Date (YYYY-MM-DD)"
+        DATETIME = "datetime", "Date and time (YYYY-MM-DD HH:MM:SS)"
+        EMAIL = "email", "Email address"
+        URL = "url", "URL"
+        CHOICE = "choice", "One of a list of choices"
+        REGEX = "regex", "Matches a regular expression"
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH, unique=True, validators=[validate_attribute_name])
+    description = models.TextField(blank=True, help_text="What the attribute means and who sets it.")
+    value_type = models.CharField(max_length=10, choices=ValueType.choices, default=ValueType.TEXT)
+    choices = models.TextField(blank=True, help_text="For “one of a list”: the allowed values, one per line.")
+    pattern = models.CharField(
+        max_length=200, blank=True, help_text="For “regular expression”: the whole value must match it."
+    )
+    example = models.CharField(max_length=VALUE_MAX_LENGTH, blank=True)
+    dependent_systems = models.CharField(
+        max_length=300, blank=True, help_text="Comma-separated systems that read it, e.g. billing, RADIUS."
+    )
+    protected = models.BooleanField(
+        default=False, help_text="Deleting it from a customer needs the name typed as confirmation."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        default_permissions = ()
+        permissions = [("manage_attribute_registry", "Can manage the attribute registry")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from .registry import clean_definition
+
+        clean_definition(self)
+
+    @property
+    def systems(self) -> list[str]:
+        return [s.strip() for s in self.dependent_systems.split(",") if s.strip()]
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [c.strip() for c in self.choices.replace(",", "\n").splitlines() if c.strip()]
+
+    def expected_format(self) -> str:
+        from .registry import expected_format
+
+        return expected_format(self)

@@ -115,6 +115,8 @@ class Command(BaseCommand):
     def handle(self, *args, customers: int, batch_size: int, **options):
         if customers < 0:
             raise CommandError("--customers must be 0 or more")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be 1 or more")
         created = self.seed_customers(customers, batch_size)
         self.stdout.write(
             self.style.SUCCESS(f"Demo customers: {created} created, {customers - created} already there.")
@@ -145,15 +147,23 @@ class Command(BaseCommand):
         """Demo attributes for customers that have none yet (so edits made in the demo survive a re-run)."""
         from attributes import services
         from attributes.demo import demo_attributes
+        from attributes.history import write_channel
         from attributes.models import Attribute
 
         with_attributes = set(
             Attribute.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True).distinct()
         )
-        customers = Customer.objects.filter(customer_id__in=customer_ids).exclude(customer_id__in=with_attributes)
-        for customer in customers:
-            for name, value in demo_attributes(customer.customer_id).items():
-                services.attribute_upsert(customer=customer, name=name, value=value, actor=None)
+        rows = [
+            (index, customer_id, name, value)
+            for index, customer_id in enumerate(customer_ids)
+            if customer_id not in with_attributes
+            for name, value in demo_attributes(customer_id).items()
+        ]
+        if rows:
+            with write_channel("seed"):
+                report = services.attribute_import(rows=rows, actor=None, dry_run=False, operation="seed")
+            if report.rejected:
+                raise CommandError(f"Demo attributes rejected: {report.rejected[:3]}")
 
     def reset_sequence(self) -> None:
         """Explicit ids leave PostgreSQL's sequence behind; move it past the highest id."""

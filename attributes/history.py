@@ -1,0 +1,99 @@
+"""Who changed an attribute, through which path, and what it was before.
+
+django-simple-history records every save and delete of an Attribute (`Attribute.history`). This module
+adds what it does not know by itself:
+- the channel (ui, api, admin, cli, seed) from a context variable that `WriteChannelMiddleware` sets per
+  request and management commands set with `write_channel(...)`, plus the API token's name;
+- the operation (create, update, rename, delete, restore, bulk, import, rename_all) and the previous name
+  and value, which the services put on the instance before saving;
+- rows for the bulk paths: simple-history skips `bulk_create` and `bulk_update`, so `record_bulk`
+  writes their history rows itself, in the same transaction.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.signals import pre_create_historical_record
+
+CHANNEL = ContextVar("attribute_write_channel", default="system")
+TOKEN_NAME = ContextVar("attribute_write_token", default="")
+
+ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
+
+
+@contextmanager
+def write_channel(channel: str, token_name: str = "") -> Iterator[None]:
+    """Writes inside this block are recorded as made through `channel` (and the named API token)."""
+    channel_reset, token_reset = CHANNEL.set(channel), TOKEN_NAME.set(token_name)
+    try:
+        yield
+    finally:
+        CHANNEL.reset(channel_reset)
+        TOKEN_NAME.reset(token_reset)
+
+
+class WriteChannelMiddleware:
+    """Tag each request's attribute writes with the path they came through: api, admin or ui."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        channel = "api" if path.startswith("/crm/") else "admin" if path.startswith("/admin/") else "ui"
+        with write_channel(channel):
+            return self.get_response(request)
+
+
+def mark(attribute, *, actor, operation: str, previous_name: str = "", previous_value: str = "") -> None:
+    """Put what the history row needs on the instance before it is saved or deleted."""
+    attribute._history_user = actor if getattr(actor, "is_authenticated", False) else None
+    attribute._history_operation = operation
+    attribute._history_previous = (previous_name, previous_value)
+
+
+def _fill(history, attribute, history_user) -> None:
+    history.channel = CHANNEL.get()
+    history.token_name = TOKEN_NAME.get()
+    history.operation = getattr(attribute, "_history_operation", "") or ACTIONS[history.history_type].rstrip("d")
+    history.previous_name, history.previous_value = getattr(attribute, "_history_previous", ("", ""))
+    history.actor_name = history_user.get_username() if history_user is not None else ""
+
+
+@receiver(pre_create_historical_record)
+def _on_history_row(sender, instance, history_instance, history_user, **kwargs):
+    if sender._meta.label_lower == "attributes.historicalattribute":
+        _fill(history_instance, instance, history_user)
+
+
+def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
+    """History rows for attributes written with bulk_create/bulk_update: (attribute, "+"|"~"|"-") pairs.
+
+    Each attribute carries the marks set by `mark()`. One INSERT per 500 rows, in the caller's transaction.
+    """
+    if not rows:
+        return
+    from .models import Attribute
+
+    model = Attribute.history.model
+    now = timezone.now()
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    history = []
+    for attribute, history_type in rows:
+        item = model(
+            attribute_id=attribute.attribute_id,
+            customer_id=attribute.customer_id,
+            attribute_name=attribute.attribute_name,
+            attribute_value=attribute.attribute_value,
+            created=attribute.created,
+            last_modified=attribute.last_modified,
+            history_date=now,
+            history_type=history_type,
+            history_user=user,
+        )
+        _fill(item, attribute, user)
+        history.append(item)
+    model.objects.bulk_create(history, batch_size=500)

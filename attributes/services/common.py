@@ -1,0 +1,104 @@
+"""What every write shares: results, permission checks, version preconditions and validation."""
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+
+from .. import permissions, registry
+from ..models import Attribute, AttributeDefinition
+from ..permissions import Action
+from ..validators import validate_attribute_name, validate_attribute_value
+
+
+class Result(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    attribute: Attribute
+    result: Result
+
+    @property
+    def created(self) -> bool:
+        return self.result is Result.CREATED
+
+
+class PreconditionFailed(Exception):
+    """The caller's expected version (If-Match / If-None-Match) does not match; `current` is what is stored."""
+
+    def __init__(self, current: Attribute | None, message: str):
+        super().__init__(message)
+        self.current = current
+
+
+def authorize(actor, action: Action) -> None:
+    """`actor=None` is trusted system code (seeding, migrations); everyone else needs the permission."""
+    if actor is not None:
+        permissions.require(actor, action)
+
+
+def check_version(current: Attribute | None, if_match: Collection[str] | None) -> None:
+    if if_match is None:
+        return
+    if current is None:
+        raise PreconditionFailed(None, "The attribute does not exist, so it cannot match If-Match.")
+    tags = {tag.strip().removeprefix("W/") for tag in if_match}
+    if "*" not in tags and current.etag not in tags:
+        raise PreconditionFailed(current, "The attribute was changed by someone else since you read it.")
+
+
+def definitions_for(names: Iterable[str]) -> dict[str, AttributeDefinition]:
+    """The registry entries of these names, in one query."""
+    return {d.name: d for d in AttributeDefinition.objects.filter(name__in=set(names))}
+
+
+def _normalize(text) -> str:
+    if not isinstance(text, str):
+        raise ValidationError(f"Expected text, got {type(text).__name__}.", code="invalid_type")
+    return text.strip()
+
+
+def normalize_and_validate(
+    *, name, value, definitions: dict[str, AttributeDefinition] | None = None
+) -> tuple[str, str]:
+    """Trim both, check them against the rules and the registry; one ValidationError names every failing field.
+
+    `definitions` (from `definitions_for`) saves the registry query when checking many items.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    cleaned = {}
+    for field, raw, validator in (
+        ("attribute_name", name, validate_attribute_name),
+        ("attribute_value", value, validate_attribute_value),
+    ):
+        try:
+            cleaned[field] = _normalize(raw)
+            validator(cleaned[field])
+        except ValidationError as error:
+            errors[field] = error.error_list
+    if "attribute_name" not in errors:
+        name = cleaned["attribute_name"]
+        definition = definitions.get(name) if definitions is not None else definitions_for([name]).get(name)
+        try:
+            registry.check_defined(definition, name)
+        except ValidationError as error:
+            errors["attribute_name"] = error.error_list
+        if "attribute_value" not in errors:
+            try:
+                registry.check_value(definition, name, cleaned["attribute_value"])
+            except ValidationError as error:
+                errors["attribute_value"] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+    return cleaned["attribute_name"], cleaned["attribute_value"]
+
+
+def full_clean(attribute: Attribute) -> None:
+    # Uniqueness is left to the database constraint (a query here would race a concurrent writer),
+    # and the customer is a fetched instance already.
+    attribute.full_clean(exclude=["customer"], validate_unique=False, validate_constraints=False)

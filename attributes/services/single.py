@@ -1,0 +1,174 @@
+"""Writes of one attribute: create-or-update by name, update by id (including rename), delete, restore."""
+
+from collections.abc import Collection
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer
+
+from .. import history
+from ..models import Attribute
+from ..permissions import Action
+from .common import (
+    PreconditionFailed,
+    Result,
+    UpsertResult,
+    authorize,
+    check_version,
+    definitions_for,
+    full_clean,
+    normalize_and_validate,
+)
+
+
+def _rename_conflict(name: str) -> ValidationError:
+    return ValidationError(
+        {
+            "attribute_name": f"This customer already has an attribute named “{name}”. Choose another name, "
+            "or edit that attribute instead."
+        },
+        code="unique",
+    )
+
+
+def _locked(customer_id: int, name: str) -> Attribute | None:
+    return Attribute.objects.select_for_update().filter(customer_id=customer_id, attribute_name=name).first()
+
+
+def attribute_upsert(
+    *,
+    customer: Customer,
+    name: str,
+    value: str,
+    actor,
+    if_match: Collection[str] | None = None,
+    create_only: bool = False,
+    operation: str = "",
+) -> UpsertResult:
+    """Create the attribute `name` on `customer`, or update its value if the customer already has it.
+
+    Needs create permission; when the name exists the write is an update and needs update permission too.
+    `create_only` (HTTP `If-None-Match: *`) refuses to touch an existing attribute.
+    """
+    authorize(actor, Action.CREATE)
+    name, value = normalize_and_validate(name=name, value=value)
+    with transaction.atomic():
+        existing = _locked(customer.pk, name)
+        if existing is None:
+            check_version(None, if_match)
+            now = timezone.now()
+            attribute = Attribute(
+                customer=customer, attribute_name=name, attribute_value=value, created=now, last_modified=now
+            )
+            full_clean(attribute)
+            history.mark(attribute, actor=actor, operation=operation or "create")
+            try:
+                with transaction.atomic():  # a savepoint, so a lost race leaves the outer transaction usable
+                    attribute.save(force_insert=True)
+            except IntegrityError:
+                # Another writer inserted the same name between our SELECT and INSERT: theirs is now ours to update.
+                existing = _locked(customer.pk, name)
+                if existing is None:
+                    raise ValidationError({"customer_id": "This customer no longer exists."}) from None
+            else:
+                return UpsertResult(attribute, Result.CREATED)
+        if create_only:
+            raise PreconditionFailed(existing, f"The customer already has an attribute named “{name}”.")
+        authorize(actor, Action.UPDATE)  # first: a refused writer learns nothing about the stored version
+        check_version(existing, if_match)
+        if existing.attribute_value == value:
+            return UpsertResult(existing, Result.UNCHANGED)
+        history.mark(existing, actor=actor, operation=operation or "update", previous_value=existing.attribute_value)
+        existing.attribute_value = value
+        existing.last_modified = timezone.now()
+        full_clean(existing)
+        existing.save(update_fields=["attribute_value", "last_modified"])
+        return UpsertResult(existing, Result.UPDATED)
+
+
+def attribute_update(
+    *,
+    attribute: Attribute,
+    actor,
+    name: str | None = None,
+    value: str | None = None,
+    if_match: Collection[str] | None = None,
+) -> Attribute:
+    """Change an attribute's value and/or rename it. Renaming onto a name the customer has is refused.
+
+    Raises Attribute.DoesNotExist if it was deleted meanwhile.
+    """
+    authorize(actor, Action.UPDATE)
+    new_name, new_value = normalize_and_validate(
+        name=attribute.attribute_name if name is None else name,
+        value=attribute.attribute_value if value is None else value,
+    )
+    with transaction.atomic():
+        current = Attribute.objects.select_for_update().get(pk=attribute.pk)
+        check_version(current, if_match)
+        if current.attribute_name == new_name and current.attribute_value == new_value:
+            return current
+        if (
+            new_name != current.attribute_name
+            and Attribute.objects.filter(customer_id=current.customer_id, attribute_name=new_name).exists()
+        ):
+            raise _rename_conflict(new_name)
+        history.mark(
+            current,
+            actor=actor,
+            operation="rename" if new_name != current.attribute_name else "update",
+            previous_name=current.attribute_name if new_name != current.attribute_name else "",
+            previous_value=current.attribute_value if new_value != current.attribute_value else "",
+        )
+        current.attribute_name = new_name
+        current.attribute_value = new_value
+        current.last_modified = timezone.now()
+        full_clean(current)
+        try:
+            with transaction.atomic():
+                current.save(update_fields=["attribute_name", "attribute_value", "last_modified"])
+        except IntegrityError:
+            raise _rename_conflict(new_name) from None
+    return current
+
+
+def attribute_delete(
+    *, attribute: Attribute, actor, if_match: Collection[str] | None = None, confirm: str | None = None
+) -> None:
+    """Delete one attribute. Raises Attribute.DoesNotExist if it is already gone.
+
+    A name the registry marks `protected` needs `confirm` equal to the name.
+    """
+    authorize(actor, Action.DELETE)
+    with transaction.atomic():
+        current = Attribute.objects.select_for_update().get(pk=attribute.pk)
+        check_version(current, if_match)
+        definition = definitions_for([current.attribute_name]).get(current.attribute_name)
+        if definition is not None and definition.protected and confirm != current.attribute_name:
+            raise ValidationError(
+                {"confirm": f"“{current.attribute_name}” is protected: type its name to confirm the deletion."},
+                code="protected",
+            )
+        history.mark(current, actor=actor, operation="delete")
+        current.delete()
+
+
+def attribute_restore(*, history_id: int, customer_id: int | None = None, actor) -> UpsertResult:
+    """Bring back the name and value a history row recorded (a deleted attribute, or an earlier value).
+
+    Goes through attribute_upsert, so permissions, validation and history apply as to any write.
+    """
+    record = Attribute.history.filter(history_id=history_id)
+    if customer_id is not None:
+        record = record.filter(customer_id=customer_id)
+    record = record.get()  # DoesNotExist -> 404 in the views
+    customer = Customer.objects.get(pk=record.customer_id)
+    return attribute_upsert(
+        customer=customer,
+        name=record.attribute_name,
+        value=record.attribute_value,
+        actor=actor,
+        operation="restore",
+    )
