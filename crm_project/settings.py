@@ -6,6 +6,7 @@ defaults are production-safe and each security setting can be relaxed explicitly
 a TLS-terminating proxy that talks plain HTTP to gunicorn).
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "simple_history",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "attributes.history.WriteChannelMiddleware",
 ]
 
 ROOT_URLCONF = "crm_project.urls"
@@ -134,7 +137,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # after the configured file (db.sqlite3 -> test_db.sqlite3) so two checkouts' runs do not collide.
     if _db["NAME"] and _db["NAME"] != ":memory:":
         _db_file = Path(_db["NAME"])
-        _db.setdefault("TEST", {})["NAME"] = str(_db_file.with_name(f"test_{_db_file.name}"))
+        # One file per test process, so parallel runs in one checkout never share (and delete) it.
+        _db.setdefault("TEST", {})["NAME"] = str(_db_file.with_name(f"test_{_db_file.stem}_{os.getpid()}.sqlite3"))
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})
     _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", default=5))
@@ -142,7 +146,10 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------------
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+try:
+    CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+except ImproperlyConfigured as exc:
+    raise ImproperlyConfigured(f"CACHE_URL: {exc} (e.g. locmemcache:// or redis://127.0.0.1:6379/1)") from exc
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -154,6 +161,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Attributes -----------------------------------------------------------------------------------
+# When true, only names defined in the attribute registry may be written.
+ATTRIBUTES_REQUIRE_DEFINITION = env.bool("ATTRIBUTES_REQUIRE_DEFINITION", default=False)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
