@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from attributes.history import TOKEN_NAME
+
 from .models import ApiToken, digest
 
 
@@ -23,6 +25,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         token.touch()
+        # Attribute history records which token made a change (reset when the request ends).
+        TOKEN_NAME.set(token.name)
         return token.user, token
 
     def authenticate_header(self, request) -> str:

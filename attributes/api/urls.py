@@ -2,14 +2,27 @@
 
 from django.urls import re_path
 
+from .history import AttributeHistoryViewSet
+from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
 
 ID = r"(?P<{}>[0-9]{{1,19}})"
 
 urlpatterns = [
+    re_path(
+        rf"^attribute/customer_id/{ID.format('customer_id')}/history/?$",
+        AttributeHistoryViewSet.as_view({"get": "for_customer"}),
+        name="attribute-customer-history",
+    ),
+    re_path(
+        rf"^attribute/attribute_id/{ID.format('attribute_id')}/history/?$",
+        AttributeHistoryViewSet.as_view({"get": "for_attribute"}),
+        name="attribute-history",
+    ),
     re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),
     re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),
+    re_path(r"^attribute/usage/?$", AttributeUsageViewSet.as_view({"get": "usage"}), name="attribute-usage"),
     re_path(
         rf"^attribute/attribute_id/{ID.format('attribute_id')}/?$",
         AttributeViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),

@@ -1,0 +1,81 @@
+"""History endpoints: every recorded change of a customer's attributes, or of one attribute (even deleted)."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, viewsets
+
+from crm_project.api import DATETIME_FORMAT, HeaderLimitOffsetPagination, object_id
+from customers.models import Customer
+
+from ..history import ACTIONS
+from ..models import Attribute
+from ..permissions import Action, AttributeApiPermission
+from .views import PAGING
+
+
+class AttributeHistorySerializer(serializers.Serializer):
+    history_id = serializers.IntegerField()
+    attribute_id = serializers.IntegerField()
+    customer_id = serializers.IntegerField()
+    action = serializers.SerializerMethodField(help_text="created, updated or deleted")
+    operation = serializers.CharField(help_text="create, update, rename, delete, restore, bulk, import, …")
+    attribute_name = serializers.CharField(help_text="The name after the change (at deletion: the deleted name).")
+    attribute_value = serializers.CharField(help_text="The value after the change (at deletion: the deleted value).")
+    previous_name = serializers.CharField(help_text="The name before a rename; empty otherwise.")
+    previous_value = serializers.CharField(help_text="The value before an update; empty otherwise.")
+    changed_at = serializers.DateTimeField(source="history_date", format=DATETIME_FORMAT)
+    changed_by = serializers.CharField(source="actor_name", help_text="Username; empty for system writes.")
+    token_name = serializers.CharField(help_text="API token used, if any.")
+    channel = serializers.CharField(help_text="ui, api, admin, cli, seed or system")
+
+    def get_action(self, record) -> str:
+        return ACTIONS[record.history_type]
+
+
+HISTORY_ERRORS = {
+    401: OpenApiResponse(description="No valid credentials."),
+    403: OpenApiResponse(description="Needs `view_customer_attribute`."),
+    404: OpenApiResponse(description="No such customer, or no history for this attribute id."),
+}
+
+
+class AttributeHistoryViewSet(viewsets.GenericViewSet):
+    """Attribute history, newest first, in pages of at most 1000 (Link and X-Total-Count headers)."""
+
+    permission_classes = [AttributeApiPermission]
+    pagination_class = HeaderLimitOffsetPagination
+    serializer_class = AttributeHistorySerializer
+    required_actions = {"for_customer": Action.VIEW, "for_attribute": Action.VIEW}
+
+    def get_queryset(self):
+        return Attribute.history.order_by("-history_date", "-history_id")
+
+    def _page(self, queryset):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AttributeHistorySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="attribute_history_for_customer",
+        summary="History of a customer's attributes",
+        description="Required permission: `view_customer_attribute`. Every create, update, rename and delete, "
+        "newest first, from any path; survives the attributes' deletion.",
+        parameters=PAGING,
+        responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
+    )
+    def for_customer(self, request, customer_id, *args, **kwargs):
+        customer = get_object_or_404(Customer, pk=object_id(customer_id))
+        return self._page(self.get_queryset().filter(customer_id=customer.pk))
+
+    @extend_schema(
+        operation_id="attribute_history_for_attribute",
+        summary="History of one attribute",
+        description="Required permission: `view_customer_attribute`. Works for deleted attributes too.",
+        parameters=PAGING,
+        responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
+    )
+    def for_attribute(self, request, attribute_id, *args, **kwargs):
+        records = self.get_queryset().filter(attribute_id=object_id(attribute_id))
+        if not records.exists():
+            raise Http404("No history for this attribute id.")
+        return self._page(records)
