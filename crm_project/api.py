@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -114,3 +116,22 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
         if raw is not None and not (raw.isdigit() and int(raw) <= MAX_ID):
             raise exceptions.ValidationError({"offset": ["Must be a non-negative integer."]})
         return super().get_offset(request)
+
+
+class SafeJSONParser(JSONParser):
+    """JSON, with absurdly deep nesting rejected as a 400 instead of a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+class StrictBrowsableAPIRenderer(BrowsableAPIRenderer):
+    """The browsable API without its inline <style> of syntax colours, so the strict CSP holds there too."""
+
+    def get_context(self, *args, **kwargs):
+        context = super().get_context(*args, **kwargs)
+        context["code_style"] = None
+        return context

@@ -8,9 +8,15 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("attributes.csv_urls")),
+    path("", include("attributes.usage_urls")),
     path("customers/", include("customers.urls")),
     path("customers/<id:customer_id>/attributes/", include("attributes.urls")),
+    path("attributes/registry/", include("attributes.registry_urls")),
     path("crm/", include("crm_project.api_urls")),
     path("account/tokens/", include("tokens.urls")),
     path("healthz/", views.healthz, name="healthz"),
 ]
+
+# A database outage answers 503 with a clear message (JSON for the API), never a stack trace.
+handler500 = "crm_project.views.server_error"

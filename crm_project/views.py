@@ -1,9 +1,15 @@
 """Project-level views that belong to no app."""
 
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+import logging
+import sys
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -17,3 +23,25 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/crm/") or "application/json" in request.headers.get("Accept", "")
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: a database that is down or too slow is a 503 with a clear message, never a stack trace.
+
+    Renders without the request context: the database may be the very thing that failed.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        logger.error("Database unavailable: %s", error)
+        message = "The database is unavailable or too slow right now. Please try again in a moment."
+        headers = {"Retry-After": "5"}
+        if _wants_json(request):
+            return JsonResponse({"detail": message}, status=503, headers=headers)
+        return HttpResponse(render_to_string("503.html", {"message": message}), status=503, headers=headers)
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    return HttpResponse(render_to_string("500.html"), status=500)
