@@ -90,7 +90,6 @@ class AttributeViewSet(viewsets.GenericViewSet):
     queryset = Attribute.objects.all()
     serializer_class = AttributeSerializer
     permission_classes = [AttributeApiPermission]
-    pagination_class = HeaderLimitOffsetPagination
     required_actions = {
         "upsert": Action.CREATE,
         "bulk": Action.CREATE,
@@ -101,6 +100,11 @@ class AttributeViewSet(viewsets.GenericViewSet):
         "list": Action.VIEW,
         "export": Action.VIEW,
     }
+
+    @property
+    def pagination_class(self):
+        # The customer's attributes are the specification's plain list, never paged (nor documented as paged).
+        return None if getattr(self, "action", None) == "list_for_customer" else HeaderLimitOffsetPagination
 
     def get_object(self) -> Attribute:
         return get_object_or_404(Attribute, pk=object_id(self.kwargs["attribute_id"]))
@@ -186,12 +190,26 @@ class AttributeViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="attribute_delete",
         summary="Delete an attribute",
-        description=_perm("delete_customer_attribute"),
-        parameters=[IF_MATCH],
+        description=_perm("delete_customer_attribute")
+        + " A name the attribute registry marks protected also needs `?confirm=<attribute_name>`; without it, "
+        "or with another name, the answer is a 400 naming `confirm` and nothing is deleted.",
+        parameters=[
+            IF_MATCH,
+            OpenApiParameter(
+                "confirm",
+                str,
+                description="The attribute's name, typed as confirmation; required when the name is protected.",
+            ),
+        ],
         responses={200: DeleteResultSerializer, **ERRORS, **NOT_FOUND, **STALE},
     )
     def destroy(self, request, *args, **kwargs):
-        services.attribute_delete(attribute=self.get_object(), actor=request.user, if_match=_if_match(request))
+        services.attribute_delete(
+            attribute=self.get_object(),
+            actor=request.user,
+            if_match=_if_match(request),
+            confirm=request.query_params.get("confirm"),
+        )
         return Response({"result": "success"})
 
     @extend_schema(

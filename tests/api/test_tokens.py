@@ -1,0 +1,373 @@
+"""Bearer tokens (hashed storage, expiry, revocation, last use, the command), session auth and throttling."""
+
+import hashlib
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from attributes.models import Attribute
+from tests.api.conftest import bearer_client
+from tests.factories import make_customer, make_user
+from tokens.models import ApiToken
+
+VIEW_PATH = "/crm/customer/"
+
+
+def with_token(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("view_customer", "view_customer_attribute")
+
+
+# --- storage -----------------------------------------------------------------------------------------
+
+
+def test_token_is_stored_only_as_its_sha256_digest(viewer):
+    token, raw = ApiToken.issue(user=viewer, name="billing sync")
+
+    row = ApiToken.objects.filter(pk=token.pk).values().get()
+    assert raw not in [str(value) for value in row.values()]
+    assert row["key_digest"] == hashlib.sha256(raw.encode()).hexdigest()
+    assert len(raw) >= 40
+    assert raw.startswith(row["key_hint"])
+    assert len(row["key_hint"]) < len(raw) // 2
+
+
+def test_issued_tokens_are_unique(viewer):
+    raws = {ApiToken.issue(user=viewer, name=f"t{n}")[1] for n in range(20)}
+
+    assert len(raws) == 20
+
+
+def test_user_can_hold_several_named_tokens_that_each_work(viewer):
+    _, billing = ApiToken.issue(user=viewer, name="billing sync")
+    _, crm = ApiToken.issue(user=viewer, name="salesforce bridge")
+
+    assert with_token(billing).get(VIEW_PATH).status_code == 200
+    assert with_token(crm).get(VIEW_PATH).status_code == 200
+    assert sorted(viewer.api_tokens.values_list("name", flat=True)) == ["billing sync", "salesforce bridge"]
+
+
+def test_token_acts_with_its_users_permissions(db):
+    client = bearer_client(make_user("view_customer"))
+
+    assert client.get(VIEW_PATH).status_code == 200
+    assert client.put(VIEW_PATH, {"customer_name": "x"}, format="json").status_code == 403
+
+
+# --- expiry and invalid tokens -----------------------------------------------------------------------
+
+
+def test_token_before_its_expiry_works(viewer):
+    _, raw = ApiToken.issue(user=viewer, name="short lived", expires_days=1)
+
+    assert with_token(raw).get(VIEW_PATH).status_code == 200
+
+
+def test_expired_token_is_refused_with_401(viewer):
+    token, raw = ApiToken.issue(user=viewer, name="short lived", expires_days=1)
+    ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(seconds=1))
+
+    response = with_token(raw).get(VIEW_PATH)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_of_deactivated_user_is_refused(viewer):
+    _, raw = ApiToken.issue(user=viewer, name="t")
+    viewer.is_active = False
+    viewer.save()
+
+    assert with_token(raw).get(VIEW_PATH).status_code == 401
+
+
+def test_digest_sent_as_token_is_refused(viewer):
+    token, _ = ApiToken.issue(user=viewer, name="t")
+
+    assert with_token(token.key_digest).get(VIEW_PATH).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Bearer a b", "Bearer crm_unknown", "Token crm_unknown", "Basic dXNlcjpwdw=="]
+)
+def test_malformed_or_foreign_authorization_header_is_401(header, viewer):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get(VIEW_PATH)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+# --- last use ----------------------------------------------------------------------------------------
+
+
+def test_first_use_records_last_used(viewer):
+    token, raw = ApiToken.issue(user=viewer, name="t")
+    assert token.last_used is None
+
+    with_token(raw).get(VIEW_PATH)
+
+    token.refresh_from_db()
+    assert token.last_used is not None
+    assert timezone.now() - token.last_used < timedelta(minutes=1)
+
+
+def test_second_request_in_a_row_does_not_write_last_used(viewer):
+    token, raw = ApiToken.issue(user=viewer, name="t")
+    client = with_token(raw)
+
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(VIEW_PATH).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get(VIEW_PATH).status_code == 200
+
+    def token_updates(queries):
+        return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "tokens_apitoken" in q["sql"]]
+
+    assert len(token_updates(first)) == 1
+    assert token_updates(second) == []
+
+
+def test_stale_last_used_is_refreshed_on_next_use(viewer):
+    token, raw = ApiToken.issue(user=viewer, name="t")
+    long_ago = timezone.now() - timedelta(hours=2)
+    ApiToken.objects.filter(pk=token.pk).update(last_used=long_ago)
+
+    with_token(raw).get(VIEW_PATH)
+
+    token.refresh_from_db()
+    assert token.last_used > long_ago + timedelta(hours=1)
+
+
+# --- the API tokens page -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_client(client, viewer, _plain_static_storage):
+    client.force_login(viewer)
+    return client
+
+
+def test_tokens_page_requires_sign_in(client, db):
+    response = client.get("/account/tokens/")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_tokens_page_lists_only_own_tokens(page_client, viewer):
+    ApiToken.issue(user=viewer, name="mine-billing")
+    ApiToken.issue(user=make_user(), name="someone-elses")
+
+    response = page_client.get("/account/tokens/")
+
+    assert response.status_code == 200
+    assert b"mine-billing" in response.content
+    assert b"someone-elses" not in response.content
+
+
+def test_tokens_page_creates_a_token_shown_once_that_works(page_client, viewer):
+    response = page_client.post("/account/tokens/", {"name": "nightly export", "expires_days": "30"})
+
+    assert response.status_code == 200
+    raw = response.context["new_token"]
+    assert raw.encode() in response.content
+    token = viewer.api_tokens.get(name="nightly export")
+    assert token.key_digest == hashlib.sha256(raw.encode()).hexdigest()
+    assert timedelta(days=29) < token.expires - timezone.now() <= timedelta(days=30)
+    assert with_token(raw).get(VIEW_PATH).status_code == 200
+    assert raw.encode() not in page_client.get("/account/tokens/").content
+
+
+def test_revoking_own_token_on_the_page_stops_it_working(page_client, viewer):
+    token, raw = ApiToken.issue(user=viewer, name="retire me")
+    _, kept = ApiToken.issue(user=viewer, name="keep me")
+    assert with_token(raw).get(VIEW_PATH).status_code == 200
+
+    response = page_client.post(f"/account/tokens/{token.pk}/revoke/")
+
+    assert response.status_code == 302
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert with_token(raw).get(VIEW_PATH).status_code == 401
+    assert with_token(kept).get(VIEW_PATH).status_code == 200
+
+
+def test_revoking_another_users_token_is_404_and_keeps_it(page_client):
+    other_token, other_raw = ApiToken.issue(user=make_user("view_customer"), name="not yours")
+
+    response = page_client.post(f"/account/tokens/{other_token.pk}/revoke/")
+
+    assert response.status_code == 404
+    assert ApiToken.objects.filter(pk=other_token.pk).exists()
+    assert with_token(other_raw).get(VIEW_PATH).status_code == 200
+
+
+def test_revoke_needs_post(page_client, viewer):
+    token, _ = ApiToken.issue(user=viewer, name="t")
+
+    response = page_client.get(f"/account/tokens/{token.pk}/revoke/")
+
+    assert response.status_code == 405
+    assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+# --- create_api_token --------------------------------------------------------------------------------
+
+
+def test_create_api_token_command_prints_a_working_token_on_its_last_line(viewer):
+    out = StringIO()
+
+    call_command("create_api_token", viewer.username, "--name", "N", "--expires-days", "3", stdout=out)
+
+    raw = out.getvalue().rstrip("\n").splitlines()[-1]
+    assert raw == raw.strip()
+    assert " " not in raw
+    token = ApiToken.objects.get(user=viewer, name="N")
+    assert token.key_digest == hashlib.sha256(raw.encode()).hexdigest()
+    assert timedelta(days=2, hours=23) < token.expires - timezone.now() <= timedelta(days=3)
+    assert with_token(raw).get(VIEW_PATH).status_code == 200
+
+
+def test_create_api_token_command_without_expiry_makes_a_token_that_never_expires(viewer):
+    out = StringIO()
+
+    call_command("create_api_token", viewer.username, stdout=out)
+
+    token = ApiToken.objects.get(user=viewer)
+    assert token.expires is None
+    assert with_token(out.getvalue().splitlines()[-1]).get(VIEW_PATH).status_code == 200
+
+
+def test_create_api_token_command_for_unknown_user_fails(db):
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("create_api_token", "nobody", stdout=StringIO())
+
+    assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.parametrize("days", ["0", "-1"])
+def test_create_api_token_command_refuses_non_positive_expiry(days, viewer):
+    with pytest.raises(CommandError):
+        call_command("create_api_token", viewer.username, "--expires-days", days, stdout=StringIO())
+
+    assert ApiToken.objects.count() == 0
+
+
+# --- browser sessions against the API ----------------------------------------------------------------
+
+
+def test_signed_in_session_can_read_the_api(viewer):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(viewer)
+
+    response = client.get(VIEW_PATH)
+
+    assert response.status_code == 200
+
+
+def test_session_write_without_csrf_token_is_403_and_changes_nothing(db):
+    user = make_user("create_customer_attribute", "update_customer_attribute")
+    customer = make_customer()
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.put(
+        "/crm/attribute/",
+        {"customer_id": customer.pk, "attribute_name": "support_tier", "attribute_value": "premium"},
+        format="json",
+    )
+
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not Attribute.objects.exists()
+
+
+def test_session_write_with_csrf_token_is_accepted(db, _plain_static_storage):
+    user = make_user("create_customer_attribute")
+    customer = make_customer()
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/account/tokens/")  # any page with a form sets the CSRF cookie
+    csrf = client.cookies["csrftoken"].value
+
+    response = client.put(
+        "/crm/attribute/",
+        {"customer_id": customer.pk, "attribute_name": "support_tier", "attribute_value": "premium"},
+        format="json",
+        HTTP_X_CSRFTOKEN=csrf,
+    )
+
+    assert response.status_code == 201
+
+
+def test_bearer_token_writes_need_no_csrf_token(db):
+    customer = make_customer()
+    client = bearer_client(make_user("create_customer_attribute"))
+    client.handler.enforce_csrf_checks = True
+
+    response = client.put(
+        "/crm/attribute/",
+        {"customer_id": customer.pk, "attribute_name": "support_tier", "attribute_value": "premium"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+
+
+# --- throttling --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def low_rates(monkeypatch):
+    """DRF reads the rates once at import; set tiny ones on the throttle classes for this test."""
+    rates = {"user": "3/min", "anon": "2/min"}
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", rates)
+
+
+def test_token_requests_beyond_the_user_rate_get_429_with_retry_after(low_rates, viewer):
+    client = bearer_client(viewer)
+
+    statuses = [client.get(VIEW_PATH).status_code for _ in range(3)]
+    limited = client.get(VIEW_PATH)
+
+    assert statuses == [200, 200, 200]
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+
+
+def test_user_rate_is_per_user_across_tokens(low_rates, viewer):
+    first, second = bearer_client(viewer), bearer_client(viewer)
+    someone_else = bearer_client(make_user("view_customer"))
+
+    for _ in range(3):
+        first.get(VIEW_PATH)
+
+    assert second.get(VIEW_PATH).status_code == 429
+    assert someone_else.get(VIEW_PATH).status_code == 200
+
+
+def test_anonymous_requests_beyond_the_anon_rate_get_429_with_retry_after(low_rates, db):
+    client = APIClient()
+
+    statuses = [client.get("/crm/schema/").status_code for _ in range(2)]
+    limited = client.get("/crm/schema/")
+
+    assert statuses == [200, 200]
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
