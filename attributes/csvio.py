@@ -73,7 +73,17 @@ class CsvFormatError(ValueError):
 
 
 def read_rows(text_lines: Iterable[str]) -> Iterator[tuple[int, object, str, str]]:
-    """(line number, customer_id, name, value) per data row; customer_id is an int when it parses as one."""
+    """(line number, customer_id, name, value) per data row; customer_id is an int when it parses as one.
+
+    Raises CsvFormatError for a file that is not CSV with the needed columns.
+    """
+    try:
+        yield from _read_rows(text_lines)
+    except csv.Error as error:
+        raise CsvFormatError(f"The file is not valid CSV: {error}.") from error
+
+
+def _read_rows(text_lines: Iterable[str]) -> Iterator[tuple[int, object, str, str]]:
     reader = csv.DictReader(text_lines)
     missing = [column for column in IMPORT_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:

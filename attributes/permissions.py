@@ -65,6 +65,8 @@ class AttributeApiPermission(BasePermission):
             return False
         if view.action is None:  # a method the endpoint lacks: let DRF answer 405
             return True
+        if view.action == "metadata":  # OPTIONS describes the endpoint; it reads no attribute
+            return True
         action = view.required_actions.get(view.action)
         if action is None:  # an action nobody mapped is forbidden, not open
             return False

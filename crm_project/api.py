@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
@@ -15,8 +16,22 @@ DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_ID = 2**63 - 1
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$", "example": "2025-01-04 10:30:00"}
+)
+class SpecDateTimeField(serializers.DateTimeField):
+    """A read-only timestamp as the specification writes it, "2025-01-04 10:30:00", in TIME_ZONE."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", DATETIME_FORMAT)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+
 def object_id(raw: str | int) -> int:
     """An id from a URL; beyond 64 bits it names nothing (404) rather than overflowing the driver (500)."""
+    if isinstance(raw, str) and len(raw) > 19:
+        raise Http404("Not found.")
     number = int(raw)
     if not 0 < number <= MAX_ID:
         raise Http404("Not found.")

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q, QuerySet
 
 from .models import Customer
 
@@ -36,3 +37,18 @@ class CustomerFilterForm(forms.Form):
 
     q = forms.CharField(required=False, label="Search", max_length=200)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Customer.Status.choices])
+
+    def filter(self, queryset: QuerySet) -> QuerySet:
+        """The customers matching the search and status; used by the list and its CSV export."""
+        if not self.is_bound:
+            return queryset
+        # Apply whichever filters are valid: a stale status in a bookmark must not drop the search too.
+        self.is_valid()
+        if query := self.cleaned_data.get("q", "").strip():
+            condition = Q(customer_name__icontains=query)
+            if query.isdigit() and len(query) < 10:
+                condition |= Q(customer_id=int(query))
+            queryset = queryset.filter(condition)
+        if status := self.cleaned_data.get("status"):
+            queryset = queryset.filter(customer_status=status)
+        return queryset

@@ -1,34 +1,41 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.db.models import Q
+from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
+
+from attributes import filtering, search
+from attributes.permissions import Action, has_permission
 
 from .forms import CustomerFilterForm, CustomerForm
 from .models import Customer
 
 
 class CustomerListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
-    """Customer list with search by name or id and a status filter, paginated."""
+    """Customer list with search by name or id, a status filter and an attribute filter, paginated.
+
+    The attribute filter uses the API's query parameters (see `attributes.filtering`); the filter form's
+    submission is redirected to them so the address bar always holds a shareable URL.
+    """
 
     permission_required = "customers.view_customer"
     model = Customer
     paginate_by = 25
     template_name = "customers/customer_list.html"
 
+    def get(self, request, *args, **kwargs):
+        if (query := filtering.canonical_query(request.GET)) is not None:
+            return redirect(f"{request.path}?{query}" if query else request.path)
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        queryset = super().get_queryset()
         self.filter_form = CustomerFilterForm(self.request.GET or None)
-        if self.filter_form.is_valid():
-            query = self.filter_form.cleaned_data["q"].strip()
-            if query:
-                condition = Q(customer_name__icontains=query)
-                if query.isdigit() and len(query) < 10:
-                    condition |= Q(customer_id=int(query))
-                queryset = queryset.filter(condition)
-            if status := self.filter_form.cleaned_data["status"]:
-                queryset = queryset.filter(customer_status=status)
-        return queryset
+        self.can_view_attributes = has_permission(self.request.user, Action.VIEW)
+        self.attribute_filter = filtering.from_query(self.request.GET, allowed=self.can_view_attributes)
+        if self.attribute_filter.errors:
+            return Customer.objects.none()  # the error is shown instead of customers the filter did not choose
+        queryset = self.filter_form.filter(super().get_queryset())
+        return search.filter_customers(queryset, self.attribute_filter.conditions)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -36,6 +43,11 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         query.pop("page", None)
         context["filter_form"] = self.filter_form if self.request.GET else CustomerFilterForm()
         context["query_without_page"] = query.urlencode()
+        context["attribute_filter"] = self.attribute_filter
+        context["operator_choices"] = filtering.OPERATOR_CHOICES
+        context["can_view_attributes"] = self.can_view_attributes
+        if self.can_view_attributes:
+            context["attribute_names"] = filtering.names_in_use()
         return context
 
 

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 
-from crm_project.api import DATETIME_FORMAT, HeaderLimitOffsetPagination, object_id
+from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField, object_id
 from customers.models import Customer
 
 from ..history import ACTIONS
@@ -24,7 +24,7 @@ class AttributeHistorySerializer(serializers.Serializer):
     attribute_value = serializers.CharField(help_text="The value after the change (at deletion: the deleted value).")
     previous_name = serializers.CharField(help_text="The name before a rename; empty otherwise.")
     previous_value = serializers.CharField(help_text="The value before an update; empty otherwise.")
-    changed_at = serializers.DateTimeField(source="history_date", format=DATETIME_FORMAT)
+    changed_at = SpecDateTimeField(source="history_date")
     changed_by = serializers.CharField(source="actor_name", help_text="Username; empty for system writes.")
     token_name = serializers.CharField(help_text="API token used, if any.")
     channel = serializers.CharField(help_text="ui, api, admin, cli, seed or system")

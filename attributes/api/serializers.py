@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from crm_project.api import DATETIME_FORMAT, NoUnknownFieldsMixin, StrictCharField, StrictIntegerField
+from crm_project.api import NoUnknownFieldsMixin, SpecDateTimeField, StrictCharField, StrictIntegerField
 
 from ..models import Attribute
 
@@ -13,8 +13,8 @@ class AttributeSerializer(serializers.ModelSerializer):
     """An attribute exactly as the specification shows it."""
 
     customer_id = serializers.IntegerField(read_only=True)
-    created = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
-    last_modified = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
+    created = SpecDateTimeField()
+    last_modified = SpecDateTimeField()
 
     class Meta:
         model = Attribute

@@ -6,7 +6,7 @@ from .history import AttributeHistoryViewSet
 from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
 
-ID = r"(?P<{}>[0-9]{{1,19}})"
+ID = r"(?P<{}>[0-9]+)"  # any length: object_id() turns an id beyond 64 bits into a JSON 404
 
 urlpatterns = [
     re_path(

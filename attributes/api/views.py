@@ -32,6 +32,7 @@ ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
     401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
     403: OpenApiResponse(description="The user lacks the permission this operation needs."),
+    429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such attribute or customer.")}
 STALE = {

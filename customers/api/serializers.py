@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from crm_project.api import DATETIME_FORMAT, NoUnknownFieldsMixin
+from crm_project.api import NoUnknownFieldsMixin, SpecDateTimeField
 
 from ..models import Customer
 
@@ -9,8 +9,8 @@ class CustomerSerializer(NoUnknownFieldsMixin, serializers.ModelSerializer):
     """A customer with its standard fields; `customer_id`, `created` and `last_modified` are read-only."""
 
     ignored_fields = frozenset({"customer_id", "created", "last_modified"})
-    created = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
-    last_modified = serializers.DateTimeField(format=DATETIME_FORMAT, read_only=True)
+    created = SpecDateTimeField()
+    last_modified = SpecDateTimeField()
 
     class Meta:
         model = Customer

@@ -4,7 +4,7 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
-from attributes import search
+from attributes import permissions, search
 from attributes.api.views import CUSTOMER_SEARCH_PARAMS, PAGING_IGNORED
 from crm_project.api import HeaderLimitOffsetPagination, object_id
 
@@ -15,6 +15,7 @@ ERRORS = {
     400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
     401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
     403: OpenApiResponse(description="The user lacks the permission this operation needs."),
+    429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such customer.")}
 PAGING = [
@@ -52,12 +53,15 @@ class CustomerViewSet(viewsets.GenericViewSet):
         summary="List customers",
         description="Required permission: `customers.view_customer`. A JSON list in pages of at most 1000; "
         'the next page is in the `Link: <…>; rel="next"` header and the total in `X-Total-Count`. '
-        "Filter by attribute with the `attribute…` parameters (all must hold); unknown parameters are a 400.",
+        "Filter by attribute with the `attribute…` parameters (all must hold; needs `view_customer_attribute` "
+        "too); unknown parameters are a 400.",
         parameters=[*CUSTOMER_SEARCH_PARAMS, *PAGING],
         responses={200: CustomerSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
         conditions = search.parse(request.query_params, allowed=search.CUSTOMER_PARAMS, ignore=PAGING_IGNORED)
+        if conditions:  # filtering by attribute reveals attribute values
+            permissions.require(request.user, permissions.Action.VIEW)
         page = self.paginate_queryset(search.filter_customers(self.get_queryset(), conditions))
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 

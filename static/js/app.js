@@ -28,6 +28,19 @@
     if (input.name === "attribute_name") updateRenameNote(input);
   });
 
+  // "has attribute" and "lacks attribute" need no value: disable the customer list filter's value input then.
+  function syncFilterValue(select) {
+    const input = select.form && select.form.elements.namedItem("filter_value");
+    if (!input) return;
+    const unused = select.value === "exists" || select.value === "missing";
+    input.disabled = unused;
+    input.placeholder = unused ? "no value needed" : "value (is one of: a,b,c)";
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-filter-op]")) syncFilterValue(event.target);
+  });
+
   function modal() {
     const element = document.getElementById("attribute-modal");
     return element ? bootstrap.Modal.getOrCreateInstance(element) : null;
@@ -40,6 +53,8 @@
       if (instance) instance.show();
       const field = event.detail.target.querySelector("input:not([type=hidden]), textarea, select");
       if (field) field.focus();
+      const name = event.detail.target.querySelector("input[name=attribute_name][list]");
+      if (name) updateNameHint(name);
     }
   });
 
@@ -48,6 +63,73 @@
     const instance = modal();
     if (instance) instance.hide();
   });
+
+  // The attribute registry in the Add/Edit modal: as the user types a name, show what a defined one means and
+  // which format its value needs (data from the fragment's json_script), and suggest its example as placeholder.
+  function registryHints(form) {
+    const data = form && form.querySelector("#attribute-name-hints");
+    if (!data) return null;
+    if (!data.parsed) data.parsed = JSON.parse(data.textContent);
+    return data.parsed;
+  }
+
+  function updateNameHint(input) {
+    const hints = registryHints(input.form);
+    const box = input.form && input.form.querySelector("#name-hint");
+    if (!hints || !box) return;
+    const name = input.value.trim();
+    const hint = Object.prototype.hasOwnProperty.call(hints, name) ? hints[name] : null;
+    const defined = box.querySelector(".name-hint-defined");
+    const description = box.querySelector(".name-hint-description");
+    defined.hidden = !hint;
+    box.querySelector(".name-hint-undefined").hidden = Boolean(hint) || !name || box.dataset.registryRequired !== "true";
+    if (hint) {
+      description.textContent = hint.description;
+      description.hidden = !hint.description;
+      box.querySelector(".name-hint-format").textContent = hint.format;
+    }
+    const value = input.form.elements.namedItem("attribute_value");
+    if (value) {
+      if (value.dataset.defaultPlaceholder === undefined) value.dataset.defaultPlaceholder = value.placeholder;
+      value.placeholder = hint && hint.example ? hint.example : value.dataset.defaultPlaceholder;
+    }
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.name === "attribute_name" && event.target.list) updateNameHint(event.target);
+  });
+
+  // The Registry's definition form: the list of choices and the pattern only matter for their own type.
+  function syncDefinitionType(select) {
+    select.form.querySelectorAll("[data-shown-for-type]").forEach(function (wrapper) {
+      wrapper.hidden = wrapper.dataset.shownForType !== select.value;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches(".registry-form [name=value_type]")) syncDefinitionType(event.target);
+  });
+  document.querySelectorAll(".registry-form [name=value_type]").forEach(syncDefinitionType);
+
+  // Descriptions of defined names in the table: a Bootstrap tooltip on hover and on keyboard focus (the
+  // element's title is the fallback without JavaScript). Tables arrive by htmx, so set up after every swap,
+  // and drop the tooltips of elements about to be replaced so none is left floating.
+  function initTooltips() {
+    if (!window.bootstrap) return;
+    document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (element) {
+      bootstrap.Tooltip.getOrCreateInstance(element);
+    });
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!window.bootstrap || !event.detail.target) return;
+    event.detail.target.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (element) {
+      const tooltip = bootstrap.Tooltip.getInstance(element);
+      if (tooltip) tooltip.dispose();
+    });
+  });
+  document.addEventListener("htmx:afterSettle", initTooltips);
+  initTooltips();
 
   // Clear the modal when it closes, so a stale form never flashes on the next open.
   document.addEventListener("hidden.bs.modal", function (event) {

@@ -1,0 +1,54 @@
+"""Rename or merge an attribute name across all customers, all or nothing.
+
+Runs as the system (actor None) and is recorded in history with the channel "cli".
+"""
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from attributes import services
+from attributes.history import write_channel
+
+
+class Command(BaseCommand):
+    help = (
+        "Rename attribute OLD to NEW on every customer; where a customer has both, merge them. "
+        "Refused (nothing written) when a customer has both with different values, unless --prefer says which wins."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("old", help="The attribute name to rename.")
+        parser.add_argument("new", help="The new name (merged into where a customer already has it).")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
+        parser.add_argument(
+            "--prefer",
+            choices=["old", "new"],
+            help="Which value wins when a customer has both names with different values.",
+        )
+
+    def handle(self, *args, old: str, new: str, dry_run: bool, prefer: str | None, **options):
+        try:
+            with write_channel("cli"):
+                report = services.attribute_rename_all(old=old, new=new, actor=None, prefer=prefer, dry_run=dry_run)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        counts = f"{report.renamed} renamed, {report.merged} merged, {len(report.conflicts)} conflicts"
+        counts += f", {len(report.invalid)} invalid"
+        self.stdout.write(f"{old} -> {new}: {counts}.")
+        for customer_id, old_value, new_value in report.conflicts:
+            self.stdout.write(f"conflict: customer {customer_id}: {old}={old_value!r}, {new}={new_value!r}")
+        for customer_id, message in report.invalid:
+            self.stdout.write(f"invalid: customer {customer_id}: {message}")
+        if report.conflicts:
+            raise CommandError(
+                f"{len(report.conflicts)} customer(s) have both names with different values; nothing was written. "
+                "Pass --prefer old or --prefer new to choose which value wins."
+            )
+        if report.invalid:
+            raise CommandError(
+                f"{len(report.invalid)} value(s) do not fit the registry definition of {new}; nothing was written."
+            )
+        if report.written:
+            self.stdout.write(self.style.SUCCESS("Rename complete."))
+        else:
+            self.stdout.write("Dry run: nothing written. Run again without --dry-run to rename.")

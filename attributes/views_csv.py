@@ -1,0 +1,168 @@
+"""CSV in the web UI: export (one customer's attributes, or those of a filtered customer list) and import.
+
+Exports stream through `csvio.csv_response`. Import is two steps: upload -> dry-run preview (nothing
+written) -> "Import now", which runs the same file again for real, all or nothing. The uploaded text waits
+in the user's session between the two steps under a random key; larger files go through
+`manage.py import_attributes`.
+"""
+
+import csv
+import io
+import secrets
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
+from django.views import View
+from django.views.generic import TemplateView
+
+from customers.forms import CustomerFilterForm
+from customers.models import Customer
+
+from . import csvio, filtering, search, services
+from .models import Attribute
+from .permissions import Action, AttributePermissionMixin, require
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+SESSION_PREFIX = "attribute_import:"
+REJECTS_SHOWN = 500
+
+
+class CustomerAttributesExportView(AttributePermissionMixin, View):
+    """One customer's attributes as CSV."""
+
+    action = Action.VIEW
+
+    def get(self, request, customer_id: int):
+        customer = get_object_or_404(Customer, pk=customer_id)
+        return csvio.csv_response(customer.attributes.all(), f"customer-{customer.pk}-attributes.csv")
+
+
+class FilteredAttributesExportView(AttributePermissionMixin, View):
+    """The attributes of the customers the list shows for the same query string (every attribute without one)."""
+
+    action = Action.VIEW
+
+    def get(self, request):
+        params = request.GET
+        if (canonical := filtering.canonical_query(params)) is not None:
+            params = QueryDict(canonical)
+        state = filtering.from_query(params)
+        if state.errors:
+            return HttpResponse(" ".join(state.errors), status=400, content_type="text/plain; charset=utf-8")
+        attributes = Attribute.objects.all()
+        if any(params.get(key) for key in params if key != "page"):
+            customers = CustomerFilterForm(params).filter(Customer.objects.all())
+            customers = search.filter_customers(customers, state.conditions)
+            attributes = attributes.filter(customer_id__in=customers.values("customer_id"))
+            return csvio.csv_response(attributes, "customer-list-attributes.csv")
+        return csvio.csv_response(attributes, "attributes.csv")
+
+
+class ImportForm(forms.Form):
+    """The uploaded CSV, decoded to text; the size and encoding are checked here, the rows by the service."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns customer_id, attribute_name, attribute_value (others, e.g. from an export, are ignored). "
+        f"At most {filesizeformat(MAX_UPLOAD_BYTES)}.",
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit here is {filesizeformat(MAX_UPLOAD_BYTES)}. "
+                "Import larger files with: python manage.py import_attributes FILE"
+            )
+        try:
+            return csvio.decode_upload(upload.read()).getvalue()
+        except csvio.CsvFormatError as error:
+            raise ValidationError(str(error)) from None
+
+
+def run_import(text: str, *, actor, dry_run: bool) -> services.ImportReport:
+    """Import CSV text; a malformed file raises CsvFormatError with the reason."""
+    rows = csvio.read_rows(io.StringIO(text, newline=""))
+    try:
+        return services.attribute_import(rows=rows, actor=actor, dry_run=dry_run)
+    except csv.Error as error:  # e.g. a NUL byte or an oversized field: csvio does not wrap these
+        raise csvio.CsvFormatError(f"The file is not valid CSV: {error}.") from None
+
+
+class AttributeImportView(AttributePermissionMixin, TemplateView):
+    """Upload a CSV and preview the import (POST with a file), then apply it (POST with the preview's token)."""
+
+    action = Action.CREATE
+    template_name = "attributes/import.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require(request.user, Action.UPDATE)  # the mixin checks create; an import updates too
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("form", ImportForm())
+        kwargs.setdefault("rejects_shown", REJECTS_SHOWN)
+        if report := kwargs.get("report"):
+            kwargs["counts"] = [
+                ("Create", "created", report.created),
+                ("Update", "updated", report.updated),
+                ("Unchanged", "unchanged", report.unchanged),
+                ("Rejected", "rejected", len(report.rejected)),
+            ]
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if "token" in request.POST:
+            return self.confirm(request.POST["token"])
+        return self.preview(ImportForm(request.POST, request.FILES))
+
+    def preview(self, form: ImportForm):
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        filename = form.files["file"].name
+        try:
+            report = run_import(form.cleaned_data["file"], actor=self.request.user, dry_run=True)
+        except csvio.CsvFormatError as error:
+            form.add_error("file", str(error))
+            return self.render_to_response(self.get_context_data(form=form))
+        token = None
+        if not report.rejected and report.total:
+            token = self.keep(form.cleaned_data["file"], filename)
+        return self.render_to_response(self.get_context_data(report=report, filename=filename, token=token))
+
+    def confirm(self, token: str):
+        session = self.request.session
+        pending = session.get(SESSION_PREFIX + token)
+        if pending is None:
+            messages.error(self.request, "That upload is no longer waiting to be imported. Upload the file again.")
+            return redirect("attribute_csv:import")
+        try:
+            report = run_import(pending["text"], actor=self.request.user, dry_run=False)
+        except csvio.CsvFormatError as error:  # cannot happen for a previewed file, but say so if it does
+            messages.error(self.request, str(error))
+            return redirect("attribute_csv:import")
+        if not report.written:
+            # The data changed since the preview (e.g. a customer was deleted): nothing was written.
+            context = self.get_context_data(report=report, filename=pending["filename"], token=None, stale=True)
+            return self.render_to_response(context)
+        del session[SESSION_PREFIX + token]
+        messages.success(
+            self.request,
+            f"Imported {pending['filename']}: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged.",
+        )
+        return redirect("attribute_csv:import")
+
+    def keep(self, text: str, filename: str) -> str:
+        """Keep the previewed file in the session until "Import now"; only the latest upload waits."""
+        session = self.request.session
+        for key in [key for key in session.keys() if key.startswith(SESSION_PREFIX)]:
+            del session[key]
+        token = secrets.token_urlsafe(16)
+        session[SESSION_PREFIX + token] = {"text": text, "filename": filename}
+        return token
