@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make run` is for trying the product locally: DEBUG on unless the environment or .env says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test install install-dev migrate lint format serve clean
+.PHONY: run test install install-dev migrate lint format serve clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ format: install-dev
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Load test under gunicorn against bare-SQL baselines (needs wrk: apt-get install wrk). BENCH_ARGS=--sqlite etc.
+bench: install-dev
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test_db.sqlite3*

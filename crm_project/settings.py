@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "customers",
     "attributes",
     "tokens",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,11 @@ try:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"CACHE_URL: {exc} (e.g. locmemcache:// or redis://127.0.0.1:6379/1)") from exc
+# django-environ keeps `?key_prefix=`/`?timeout=` lower-case for RedisCache, where Django reads only upper case
+# (so the prefix of two deployments sharing one Redis would be silently ignored).
+for _option in ("key_prefix", "timeout", "version", "key_function"):
+    if _option in CACHES["default"]:
+        CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -185,6 +191,9 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Attributes -----------------------------------------------------------------------------------
 # When true, only names defined in the attribute registry may be written.
 ATTRIBUTES_REQUIRE_DEFINITION = env_bool("ATTRIBUTES_REQUIRE_DEFINITION", default=False)
+
+# `make bench` mounts bare-SQL baseline views under /bench/ for comparison; off everywhere else.
+CRM_BENCH = env.bool("CRM_BENCH", default=False)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

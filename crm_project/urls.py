@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -17,6 +18,9 @@ urlpatterns = [
     path("account/tokens/", include("tokens.urls")),
     path("healthz/", views.healthz, name="healthz"),
 ]
+
+if settings.CRM_BENCH:  # bare-SQL baselines for `make bench`; never mounted otherwise
+    urlpatterns.append(path("bench/", include("bench.urls")))
 
 # A database outage answers 503 with a clear message (JSON for the API), never a stack trace.
 handler500 = "crm_project.views.server_error"

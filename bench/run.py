@@ -1,0 +1,356 @@
+"""`make bench`: the product under load, side by side with bare-SQL baselines measured in the same run.
+
+Starts gunicorn with production settings on PostgreSQL (or SQLite with --sqlite), seeds the data set if
+absent (seed_bench), drives load from this machine with wrk, and prints a table: scenario, requests/s,
+p50, p99, the baseline's requests/s and the ratio. Results also go to bench/results-<database>.json.
+
+    .venv/bin/python bench/run.py [--sqlite] [--customers N] [--attributes M] [--duration S]
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+LUA = Path(__file__).resolve().parent / "lua"
+TAB_CUSTOMER_ATTRIBUTES = 200
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True, capture_output=capture
+    )
+    return result.stdout if capture else ""
+
+
+def prepare_database(args) -> str:
+    if args.sqlite:
+        return f"sqlite:///{ROOT / 'bench' / f'bench-{args.customers}.sqlite3'}"
+    name = f"crm_bench_{args.customers}"
+    exists = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+SETUP_SCRIPT = """
+from django.contrib.auth.models import Group, User
+from attributes import services
+from customers.models import Customer
+from tokens.models import ApiToken
+user, _ = User.objects.get_or_create(username="bench-integration")
+user.groups.add(Group.objects.get(name="Integration"))
+staff, created = User.objects.get_or_create(username="bench-staff")
+staff.groups.add(Group.objects.get(name="Customer admin"))
+staff.set_password("bench-password-1")
+staff.save()
+customer, _ = Customer.objects.get_or_create(customer_id=TAB_ID, defaults={"customer_name": "Bench tab customer"})
+services.attribute_bulk_upsert(
+    items=[{"customer_id": TAB_ID, "attribute_name": f"bench_attr_{i:03d}", "attribute_value": f"value {i}"}
+           for i in range(TAB_N)],
+    actor=None,
+)
+ApiToken.objects.filter(user=user).delete()
+token, raw = ApiToken.issue(user=user, name="bench")
+print("TOKEN=" + raw)
+"""
+
+
+class Server:
+    """gunicorn with production settings; bare baselines mounted at /bench/."""
+
+    def __init__(self, env: dict, workers: int):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                str(Path(PYTHON).with_name("gunicorn")),
+                "crm_project.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--keep-alive",
+                "5",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                status, _, _ = self.request("GET", "/healthz/")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("gunicorn did not become healthy within 30 s")
+
+    def request(self, method: str, path: str, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            payload = json.dumps(body) if body is not None else None
+            all_headers = {"Content-Type": "application/json", **(headers or {})}
+            conn.request(method, path, body=payload, headers=all_headers)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def wrk(url: str, script: str, env: dict, *, duration: float, connections: int, threads: int = 2) -> dict:
+    """Run wrk with a Lua script; return requests/s, p50 and p99 in ms, and error counts."""
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "-s",
+        str(LUA / script),
+        url,
+    ]
+    output = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+def _ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(output: str) -> dict:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total, "errors": errors}
+
+
+def session_cookie(server: Server) -> str:
+    """Sign in through the real login form; return the Cookie header value for the session."""
+    status, headers, body = server.request("GET", "/accounts/login/")
+    csrf = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request(
+        "POST",
+        "/accounts/login/",
+        body=f"username=bench-staff&password=bench-password-1&csrfmiddlewaretoken={csrf}",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"},
+    )
+    response = conn.getresponse()
+    response.read()
+    session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie", "")).group(1)
+    conn.close()
+    return f"sessionid={session}; csrftoken={csrf}"
+
+
+def bulk_versus_single(server: Server, token: str, customers: int) -> dict:
+    """1000 single PUTs one after another against one bulk PUT of the same 1000 items (new names, then again)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    tag = random.randrange(10**6)
+    items = [
+        {"customer_id": random.randint(1, customers), "attribute_name": f"bulk_{tag}_{i}", "attribute_value": "x"}
+        for i in range(1000)
+    ]
+    started = time.perf_counter()
+    for item in items:
+        status, _, _ = server.request("PUT", "/crm/attribute/", {**item, "attribute_value": "single"}, auth)
+        assert status in (200, 201), status
+    single = time.perf_counter() - started
+    for item in items:
+        item["attribute_name"] += "_b"
+    started = time.perf_counter()
+    status, _, body = server.request("PUT", "/crm/attribute/bulk/", items, auth)
+    bulk = time.perf_counter() - started
+    assert status == 200, body[:300]
+    return {"single_s": single, "bulk_s": bulk, "speedup": single / bulk}
+
+
+def workaround_versus_filter(server: Server, token: str, customers: int, sample: int, filter_p50_ms: float) -> dict:
+    """The specification's fetch-everything loop, timed on a sample of customers and scaled to all."""
+    auth = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    status, _, body = server.request("GET", f"/crm/customer/?limit={sample}", None, auth)
+    assert status == 200
+    for customer in json.loads(body):
+        server.request("GET", f"/crm/attribute/customer_id/{customer['customer_id']}", None, auth)
+    per_customer = (time.perf_counter() - started) / sample
+    scaled = per_customer * customers
+    return {"workaround_s": scaled, "sample": sample, "ratio": scaled * 1000 / filter_p50_ms}
+
+
+def run(args) -> list[dict]:
+    database_url = prepare_database(args)
+    static_root = tempfile.mkdtemp(prefix="crm-bench-static-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "CRM_BENCH": "true",
+        "CONN_MAX_AGE": "600",
+        "API_THROTTLE_USER_RATE": "100000000/min",
+        "API_THROTTLE_ANON_RATE": "100000000/min",
+        "STATIC_ROOT": static_root,
+        "AXES_ENABLED": "false",
+    }
+    db_label = "sqlite" if args.sqlite else "postgresql"
+    print(f"== database: {db_label}; data set: {args.customers:,} customers, ~{args.attributes:,} attributes")
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "seed_bench", "--customers", str(args.customers), "--attributes", str(args.attributes))
+    tab_id = args.customers + 1
+    setup = SETUP_SCRIPT.replace("TAB_ID", str(tab_id)).replace("TAB_N", str(TAB_CUSTOMER_ATTRIBUTES))
+    token = re.search(r"TOKEN=(\S+)", manage(env, "shell", "-c", setup, capture=True)).group(1)
+
+    server = Server(env, args.workers)
+    results = []
+    try:
+        lua_env = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(args.customers), "BENCH_TAB": str(tab_id)}
+        cookie = session_cookie(server)
+        d, c = args.duration, args.connections
+
+        def scenario(name, script, baseline_script=None, connections=c, extra=None, note=""):
+            env_ = {**lua_env, **(extra or {})}
+            measured = wrk(server.base, script, env_, duration=d, connections=connections)
+            row = {"scenario": name, **measured, "note": note}
+            if baseline_script:
+                base = wrk(server.base, baseline_script, env_, duration=d, connections=connections)
+                ratio = measured["rps"] / base["rps"]
+                row.update(baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], ratio=ratio)
+            results.append(row)
+            print_row(row)
+
+        print_header()
+        scenario("list a customer's attributes (GET, Bearer)", "list.lua", "list_baseline.lua")
+        scenario("upsert (PUT, 8 clients)", "upsert.lua", "upsert_baseline.lua", connections=8)
+        scenario(
+            "find customers, selective (support_tier=enterprise)",
+            "find.lua",
+            "find_baseline.lua",
+            extra={"BENCH_NAME": "support_tier", "BENCH_VALUE": "enterprise"},
+        )
+        scenario(
+            "find customers, unselective (auto_provision=true)",
+            "find.lua",
+            "find_baseline.lua",
+            extra={"BENCH_NAME": "auto_provision", "BENCH_VALUE": "true"},
+        )
+        scenario(
+            f"Attributes tab page, {TAB_CUSTOMER_ATTRIBUTES} attributes (session)",
+            "tab.lua",
+            extra={"BENCH_COOKIE": cookie},
+        )
+        selective = next(r for r in results if r["scenario"].startswith("find customers, selective"))
+        sample = min(args.sample, args.customers)
+        spec = workaround_versus_filter(server, token, args.customers, sample, selective["p50_ms"])
+        bulk = bulk_versus_single(server, token, args.customers)
+    finally:
+        server.stop()
+        shutil.rmtree(static_root, ignore_errors=True)
+    print()
+    print(
+        f"specification's fetch-everything workaround: {spec['workaround_s']:.1f} s for all {args.customers:,} "
+        f"customers (measured on {spec['sample']}, scaled) vs {selective['p50_ms']:.1f} ms for the filter: "
+        f"{spec['ratio']:,.0f}x"
+    )
+    print(
+        f"bulk: 1000 single PUTs {bulk['single_s']:.2f} s vs one 1000-item bulk PUT {bulk['bulk_s'] * 1000:.0f} ms: "
+        f"{bulk['speedup']:.0f}x faster"
+    )
+    summary = {
+        "database": db_label,
+        "customers": args.customers,
+        "attributes": args.attributes,
+        "duration_s": args.duration,
+        "workers": args.workers,
+        "scenarios": results,
+        "spec_workaround": spec,
+        "bulk": bulk,
+    }
+    out = ROOT / "bench" / f"results-{db_label}.json"
+    out.write_text(json.dumps(summary, indent=2))
+    print(f"\nresults written to {out.relative_to(ROOT)}")
+    return results
+
+
+def print_header() -> None:
+    print()
+    print(f"{'scenario':<58} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'base req/s':>10} {'ratio':>6}")
+    print("-" * 112)
+
+
+def print_row(row: dict) -> None:
+    base = f"{row['baseline_rps']:>10.0f} {row['ratio']:>6.2f}" if "ratio" in row else f"{'':>10} {'':>6}"
+    print(
+        f"{row['scenario']:<58} {row['rps']:>8.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+        f"{row['errors']:>7} {base}",
+        flush=True,
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sqlite", action="store_true", help="benchmark on SQLite instead of PostgreSQL")
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--attributes", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--sample", type=int, default=300, help="customers for the workaround measurement")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
+    results = run(args)
+    return 1 if any(r["errors"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
