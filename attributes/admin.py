@@ -8,7 +8,8 @@ from customers.admin import CustomerAdmin
 from customers.models import Customer
 
 from . import services
-from .models import Attribute
+from .admin_rename import may_rename_all, rename_across_customers
+from .models import Attribute, AttributeDefinition
 from .permissions import Action, has_permission
 
 
@@ -20,7 +21,8 @@ class AttributeAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # No maxlength attribute: the browser would silently cut a longer value instead of showing the error.
-        self.fields["attribute_value"].widget.attrs.pop("maxlength", None)
+        if "attribute_value" in self.fields:  # absent when the user may only view (every field read-only)
+            self.fields["attribute_value"].widget.attrs.pop("maxlength", None)
 
     def clean(self):
         cleaned = super().clean()
@@ -72,6 +74,7 @@ class AttributeAdmin(AttributePermissionsAdmin, admin.ModelAdmin):
     raw_id_fields = ["customer"]
     readonly_fields = ["created", "last_modified"]
     show_full_result_count = False
+    actions = [rename_across_customers]
 
     def save_model(self, request, obj, form, change):
         saved = save_attribute(request, obj, change)
@@ -83,6 +86,9 @@ class AttributeAdmin(AttributePermissionsAdmin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for attribute in queryset:
             services.attribute_delete(attribute=attribute, actor=request.user)
+
+    def has_rename_all_permission(self, request):
+        return may_rename_all(request.user)
 
 
 class AttributeInline(AttributePermissionsAdmin, admin.TabularInline):
@@ -109,6 +115,35 @@ class CustomerWithAttributesAdmin(CustomerAdmin):
             obj.customer = form.instance
             save_attribute(request, obj, change=False)
         return None
+
+
+@admin.register(AttributeDefinition)
+class AttributeDefinitionAdmin(admin.ModelAdmin):
+    """The attribute registry. Changing it needs manage_attribute_registry; attribute viewers may read it."""
+
+    list_display = ["name", "value_type", "protected", "systems_display", "last_modified"]
+    list_filter = ["value_type", "protected"]
+    search_fields = ["name", "description", "dependent_systems"]
+    readonly_fields = ["created", "last_modified"]
+
+    @admin.display(description="Dependent systems")
+    def systems_display(self, obj: AttributeDefinition) -> str:
+        return ", ".join(obj.systems)
+
+    def _manages(self, request) -> bool:
+        return request.user.is_active and request.user.has_perm("attributes.manage_attribute_registry")
+
+    def has_view_permission(self, request, obj=None):
+        return self._manages(request) or has_permission(request.user, Action.VIEW)
+
+    def has_add_permission(self, request):
+        return self._manages(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request)
 
 
 admin.site.unregister(Customer)

@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
-from crm_project.api import DATETIME_FORMAT
+from crm_project.api import SpecDateTimeField
 
 from .. import usage
 from ..permissions import Action, AttributeApiPermission
@@ -20,7 +20,7 @@ class NameUsageSerializer(serializers.Serializer):
     customers = serializers.IntegerField(help_text="Customers that have the name.")
     distinct_values = serializers.IntegerField()
     top_values = serializers.SerializerMethodField(help_text=f"The {usage.TOP_VALUES} most common values.")
-    last_modified = serializers.DateTimeField(format=DATETIME_FORMAT, help_text="Latest change of any of its values.")
+    last_modified = SpecDateTimeField(help_text="Latest change of any of its values.")
     defined = serializers.BooleanField(help_text="Whether the registry has a definition for the name.")
     description = serializers.CharField(help_text="The registry's description; empty when not defined.")
 
@@ -63,6 +63,7 @@ class AttributeUsageViewSet(viewsets.ViewSet):
             200: UsageReportSerializer,
             401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
             403: OpenApiResponse(description="The user lacks view_customer_attribute."),
+            429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
         },
     )
     def usage(self, request, *args, **kwargs):

@@ -1,0 +1,98 @@
+"""Admin action: rename or merge the selected attributes' names across all customers.
+
+Django's intermediate-page pattern (like "Delete selected"): the action first renders a page asking for the
+new name; that page posts back to the changelist with the same selection, and the action then calls
+`services.attribute_rename_all` once per distinct selected name.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.template.response import TemplateResponse
+
+from . import services
+from .models import Attribute
+from .validators import NAME_MAX_LENGTH, validate_attribute_name
+from .views_usage import PREFER_CHOICES, dependent_systems, may_rename_all
+
+__all__ = ["may_rename_all", "rename_across_customers"]
+
+
+class RenameAcrossCustomersForm(forms.Form):
+    new_name = forms.CharField(
+        label="New name",
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_attribute_name],
+        help_text="Customers that already have this name keep one attribute: the two are merged.",
+    )
+    prefer = forms.ChoiceField(
+        label="When a customer has both names with different values",
+        choices=PREFER_CHOICES,
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+    )
+
+
+@admin.action(
+    description="Rename or merge the selected attributes' names across all customers",
+    # One permission: Django offers an action when ANY of its permissions holds; this one checks them all.
+    permissions=["rename_all"],
+)
+def rename_across_customers(modeladmin, request, queryset):
+    names = sorted(set(queryset.order_by().values_list("attribute_name", flat=True).distinct()))
+    form = RenameAcrossCustomersForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        new, prefer = form.cleaned_data["new_name"], form.cleaned_data["prefer"] or None
+        for old in names:
+            if old != new:  # selecting the target name too is how one merges several spellings into it
+                _rename(modeladmin, request, old=old, new=new, prefer=prefer)
+        return None  # back to the changelist, where the messages show
+    customers = (
+        Attribute.objects.filter(attribute_name__in=names)
+        .values("attribute_name")
+        .annotate(customers=Count("pk"))
+        .order_by("attribute_name")
+    )
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Rename or merge attribute names across all customers",
+        "opts": modeladmin.model._meta,
+        "form": form,
+        "names": customers,
+        "dependents": dependent_systems(*names),
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "action_name": "rename_across_customers",
+    }
+    return TemplateResponse(request, "admin/attributes/attribute/rename_across_customers.html", context)
+
+
+def _rename(modeladmin, request, *, old: str, new: str, prefer: str | None) -> None:
+    try:
+        report = services.attribute_rename_all(old=old, new=new, prefer=prefer, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        modeladmin.message_user(request, f"{old} was not renamed: {text}", messages.ERROR)
+        return
+    if report.written:
+        modeladmin.message_user(
+            request,
+            f"Renamed {old} to {new}: {report.renamed} customer(s) renamed, {report.merged} merged.",
+            messages.SUCCESS,
+        )
+        return
+    reasons = []
+    if report.conflicts:
+        examples = ", ".join(f"customer {cid}: “{a}” vs “{b}”" for cid, a, b in report.conflicts[:3])
+        reasons.append(
+            f"{len(report.conflicts)} customer(s) have both names with different values ({examples}); "
+            "choose which value wins"
+        )
+    if report.invalid:
+        examples = ", ".join(f"customer {cid}: {message}" for cid, message in report.invalid[:3])
+        reasons.append(f"{len(report.invalid)} value(s) do not fit the registry definition of {new} ({examples})")
+    modeladmin.message_user(request, f"{old} was not renamed: {'; '.join(reasons)}.", messages.ERROR)

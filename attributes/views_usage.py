@@ -1,0 +1,164 @@
+"""The Usage page (the audit of attribute names) and the Rename page (rename or merge a name across customers).
+
+Rename is two steps, like the CSV import: "Preview" runs the service as a dry run and shows the counts and
+conflicts; "Rename" runs it for real, all or nothing. The admin action and `manage.py rename_attribute`
+call the same service.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.views.generic import TemplateView
+
+from customers.models import Customer
+
+from . import services, usage
+from .models import Attribute, AttributeDefinition
+from .permissions import Action, AttributePermissionMixin, has_permission, require
+from .validators import NAME_MAX_LENGTH, validate_attribute_name
+
+REGISTRY_PERMISSION = "attributes.manage_attribute_registry"
+PREFER_CHOICES = [
+    ("", "Neither: refuse if a customer has both names with different values"),
+    ("old", "The old name's value wins"),
+    ("new", "The new name's value wins"),
+]
+CONFLICTS_SHOWN = 200
+
+
+def may_rename_all(user) -> bool:
+    """Renaming a name on every customer rewrites and deletes attributes and changes the registry's vocabulary."""
+    return (
+        has_permission(user, Action.UPDATE)
+        and has_permission(user, Action.DELETE)
+        and user.has_perm(REGISTRY_PERMISSION)
+    )
+
+
+def dependent_systems(*names: str) -> list[tuple[str, list[str]]]:
+    """(name, systems) for those of `names` whose definition lists systems that read them."""
+    definitions = AttributeDefinition.objects.filter(name__in=names).exclude(dependent_systems="")
+    return [(d.name, d.systems) for d in definitions if d.systems]
+
+
+class UsageView(AttributePermissionMixin, TemplateView):
+    """Every name in use with its figures; registry gaps; near-duplicate names."""
+
+    action = Action.VIEW
+    template_name = "attributes/usage.html"
+
+    def get_context_data(self, **kwargs):
+        report = usage.usage_report()
+        customers = {u.name: u.customers for u in report.names}
+        defined = {u.name for u in report.names if u.defined} | {d.name for d in report.unused_definitions}
+        near_duplicates = []
+        for group in report.near_duplicates:
+            # Suggest merging into the registry's spelling, else the most used one; unused names have nothing to move.
+            target = min(group, key=lambda name: (name not in defined, -customers.get(name, 0), name))
+            members = [(name, customers.get(name, 0)) for name in group]
+            sources = [name for name, count in members if count and name != target]
+            near_duplicates.append({"members": members, "target": target, "sources": sources})
+        return super().get_context_data(
+            report=report,
+            near_duplicates=near_duplicates,
+            can_rename=may_rename_all(self.request.user),
+            **kwargs,
+        )
+
+
+class RenameForm(forms.Form):
+    old_name = forms.CharField(
+        label="Current name",
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_attribute_name],
+        widget=forms.TextInput(attrs={"list": "attribute-names", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    new_name = forms.CharField(
+        label="New name",
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_attribute_name],
+        help_text="When a customer already has this name, the two attributes are merged into it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    prefer = forms.ChoiceField(
+        label="When a customer has both names with different values",
+        choices=PREFER_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("old_name") and cleaned.get("old_name") == cleaned.get("new_name"):
+            self.add_error("new_name", "The new name is the same as the current one.")
+        return cleaned
+
+
+class RenameView(AttributePermissionMixin, TemplateView):
+    """Rename or merge an attribute name across all customers: preview (dry run), then apply."""
+
+    action = Action.UPDATE
+    template_name = "attributes/rename.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require(request.user, Action.DELETE)  # the mixin checks update; a merge deletes too
+            if not request.user.has_perm(REGISTRY_PERMISSION):
+                raise PermissionDenied("You need the manage_attribute_registry permission to rename names.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        names = Attribute.objects.order_by("attribute_name").values("attribute_name").annotate(customers=Count("pk"))
+        initial = {key: self.request.GET[key] for key in ("old_name", "new_name") if key in self.request.GET}
+        kwargs.setdefault("form", RenameForm(initial=initial))
+        return super().get_context_data(names_in_use=names, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        form = RenameForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        old, new = form.cleaned_data["old_name"], form.cleaned_data["new_name"]
+        apply = "apply" in request.POST
+        try:
+            report = services.attribute_rename_all(
+                old=old, new=new, prefer=form.cleaned_data["prefer"] or None, actor=request.user, dry_run=not apply
+            )
+        except ValidationError as error:
+            errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+            for field, messages_ in errors.items():
+                form.add_error({"old": "old_name", "new": "new_name", "prefer": "prefer"}.get(field), messages_)
+            return self.render_to_response(self.get_context_data(form=form))
+        if report.written:
+            messages.success(
+                request,
+                f"Renamed {old} to {new}: {report.renamed} customer(s) renamed, {report.merged} merged.",
+            )
+            return redirect("attribute_usage:usage")
+        if apply:
+            messages.error(request, f"Nothing was renamed: {self.refusal(report)}")
+        elif not report.renamed and not report.merged and not report.conflicts and not report.invalid:
+            messages.info(request, f"No customer has the attribute {old}: there is nothing to rename.")
+        conflicts, invalid = report.conflicts[:CONFLICTS_SHOWN], report.invalid[:CONFLICTS_SHOWN]
+        customers = Customer.objects.in_bulk([row[0] for row in conflicts + invalid])
+        context = self.get_context_data(
+            form=form,
+            report=report,
+            old=old,
+            new=new,
+            conflicts=[(customers.get(cid), cid, old_value, new_value) for cid, old_value, new_value in conflicts],
+            invalid=[(customers.get(cid), cid, message) for cid, message in invalid],
+            shown=CONFLICTS_SHOWN,
+            dependents=dependent_systems(old),
+        )
+        return self.render_to_response(context)
+
+    @staticmethod
+    def refusal(report: services.RenameReport) -> str:
+        reasons = []
+        if report.conflicts:
+            reasons.append(f"{len(report.conflicts)} customer(s) have both names with different values")
+        if report.invalid:
+            reasons.append(f"{len(report.invalid)} value(s) do not fit the new name's registry definition")
+        return "; ".join(reasons) + "."

@@ -1,0 +1,129 @@
+"""The Rename page: preview (dry run), then apply; update, delete and registry permissions required."""
+
+import pytest
+from django.contrib.messages import get_messages
+
+from attributes.models import Attribute, AttributeDefinition
+
+from .conftest import DELETE, REGISTRY, UPDATE, VIEW, snapshot, values
+
+PAGE = "/attributes/rename/"
+RENAMER = (VIEW, UPDATE, DELETE, REGISTRY)
+
+
+def texts(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_page_offers_names_in_use_and_prefills_from_query(client, login, dataset):
+    login(*RENAMER)
+
+    response = client.get(PAGE, {"old_name": "billingmethod", "new_name": "billing_method"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<datalist id="attribute-names">' in html
+    assert '<option value="billing_method">3 customers</option>' in html
+    assert 'value="billingmethod"' in html and 'value="billing_method"' in html
+
+
+def test_preview_shows_counts_and_writes_nothing(client, login, dataset):
+    login(*RENAMER)
+    before = snapshot()
+
+    response = client.post(PAGE, {"old_name": "billing_method", "new_name": "payment_method", "preview": "1"})
+
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert (report.renamed, report.merged, report.written) == (3, 0, False)
+    assert 'name="apply"' in response.content.decode()
+    assert snapshot() == before
+
+
+def test_apply_renames_and_redirects_with_message(client, login, dataset):
+    user = login(*RENAMER)
+
+    response = client.post(PAGE, {"old_name": "billingmethod", "new_name": "billing_method", "apply": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/attributes/usage/"
+    assert texts(response) == ["Renamed billingmethod to billing_method: 0 customer(s) renamed, 1 merged."]
+    assert values("billingmethod") == {}
+    merged = Attribute.history.get(operation="merge")
+    assert (merged.channel, merged.history_user) == ("ui", user)
+
+
+def test_preview_lists_conflicts_and_offers_no_apply(client, login, dataset):
+    login(*RENAMER)
+
+    response = client.post(PAGE, {"old_name": "billing_methods", "new_name": "billing_method", "preview": "1"})
+
+    html = response.content.decode()
+    assert response.context["report"].conflicts == [(dataset.c2.pk, "card", "invoice")]
+    assert "Usage 2" in html and "card" in html and "invoice" in html
+    assert 'name="apply"' not in html
+
+
+def test_apply_with_conflict_is_refused_and_changes_nothing(client, login, dataset):
+    login(*RENAMER)
+    before = snapshot()
+
+    response = client.post(PAGE, {"old_name": "billing_methods", "new_name": "billing_method", "apply": "1"})
+
+    assert response.status_code == 200
+    assert texts(response) == ["Nothing was renamed: 1 customer(s) have both names with different values."]
+    assert snapshot() == before
+
+
+def test_apply_with_prefer_new_merges(client, login, dataset):
+    login(*RENAMER)
+
+    response = client.post(
+        PAGE, {"old_name": "billing_methods", "new_name": "billing_method", "prefer": "new", "apply": "1"}
+    )
+
+    assert response.status_code == 302
+    assert values("billing_methods") == {}
+    assert values("billing_method")[dataset.c2.pk] == "invoice"
+
+
+def test_preview_warns_about_dependent_systems(client, login, dataset):
+    AttributeDefinition.objects.filter(name="tier").update(dependent_systems="billing, RADIUS")
+    login(*RENAMER)
+
+    response = client.post(PAGE, {"old_name": "tier", "new_name": "service_tier", "preview": "1"})
+
+    assert "billing, RADIUS depend on" in response.content.decode()
+
+
+def test_invalid_name_is_a_form_error(client, login, dataset):
+    login(*RENAMER)
+    before = snapshot()
+
+    response = client.post(PAGE, {"old_name": "tier", "new_name": "Service Tier", "apply": "1"})
+
+    assert response.status_code == 200
+    assert "not a valid attribute name" in str(response.context["form"].errors["new_name"])
+    assert snapshot() == before
+
+
+def test_page_redirects_anonymous_to_login(client, db):
+    response = client.get(PAGE)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    "perms",
+    [(VIEW,), (VIEW, UPDATE, DELETE), (VIEW, UPDATE, REGISTRY), (VIEW, DELETE, REGISTRY)],
+    ids=["view-only", "no-registry", "no-delete", "no-update"],
+)
+def test_page_requires_update_delete_and_registry_permissions(client, login, dataset, perms):
+    login(*perms)
+    before = snapshot()
+
+    assert client.get(PAGE).status_code == 403
+    post = client.post(PAGE, {"old_name": "tier", "new_name": "service_tier", "apply": "1"})
+    assert post.status_code == 403
+    assert snapshot() == before
