@@ -10,15 +10,15 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 
-from crm_project.api import HeaderLimitOffsetPagination, object_id
+from crm_project.api import MAX_ID, HeaderLimitOffsetPagination, object_id
 from customers.models import Customer
 
 from .. import csvio, search, services
 from ..models import Attribute
-from ..permissions import Action, AttributeApiPermission
+from ..permissions import Action, AttributeApiPermission, has_permission
 from .serializers import (
     AttributePatchSerializer,
     AttributePutSerializer,
@@ -35,6 +35,7 @@ ERRORS = {
     429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such attribute or customer.")}
+UNSUPPORTED = {415: OpenApiResponse(description="The body is not `application/json`.")}
 STALE = {
     412: OpenApiResponse(
         AttributeSerializer, description="Precondition failed: the body is the current attribute (If-Match stale)."
@@ -104,19 +105,22 @@ class AttributeViewSet(viewsets.GenericViewSet):
 
     @property
     def pagination_class(self):
-        # The customer's attributes are the specification's plain list, never paged (nor documented as paged).
-        return None if getattr(self, "action", None) == "list_for_customer" else HeaderLimitOffsetPagination
+        # Only the search pages; the customer's attributes are the specification's plain list, never paged.
+        return HeaderLimitOffsetPagination if getattr(self, "action", None) == "list" else None
 
     def get_object(self) -> Attribute:
         return get_object_or_404(Attribute, pk=object_id(self.kwargs["attribute_id"]))
 
     def handle_exception(self, exc):
         if isinstance(exc, services.PreconditionFailed):
-            if exc.current is None:
+            # The current attribute only for those who may read it; others learn no value.
+            if exc.current is None or not has_permission(self.request.user, Action.VIEW):
                 return Response({"detail": str(exc)}, status=status.HTTP_412_PRECONDITION_FAILED)
             return attribute_response(exc.current, status.HTTP_412_PRECONDITION_FAILED)
         if isinstance(exc, Attribute.DoesNotExist):  # deleted by someone else while we worked
             exc = Http404("Not found.")
+        if isinstance(exc, ParseError) and getattr(self, "action", None) == "bulk":  # one documented 400 shape for bulk
+            return _bulk_errors([services.ItemError(None, "non_field_errors", str(exc.detail))])
         return super().handle_exception(exc)
 
     @extend_schema(
@@ -132,6 +136,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
             200: OpenApiResponse(AttributeSerializer, description="Updated (or unchanged)."),
             **ERRORS,
             **STALE,
+            **UNSUPPORTED,
         },
     )
     def upsert(self, request, *args, **kwargs):
@@ -170,7 +175,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         "`customer_id`, if sent, must be the attribute's customer.",
         parameters=[IF_MATCH],
         request=AttributePatchSerializer,
-        responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND, **STALE},
+        responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND, **STALE, **UNSUPPORTED},
     )
     def partial_update(self, request, *args, **kwargs):
         attribute = self.get_object()
@@ -248,7 +253,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         "one transaction. 200: the resulting attributes in request order, each with `result`. 400: "
         '`{"errors": [{"index", "field", "message"}]}` for every failing item; nothing is written.',
         request=AttributePutSerializer(many=True),
-        responses={200: BulkResultSerializer(many=True), 400: BulkErrorSerializer, 401: ERRORS[401], 403: ERRORS[403]},
+        responses={200: BulkResultSerializer(many=True), **ERRORS, 400: BulkErrorSerializer, **UNSUPPORTED},
     )
     def bulk(self, request, *args, **kwargs):
         items = request.data
@@ -292,9 +297,9 @@ class AttributeViewSet(viewsets.GenericViewSet):
         filename = "attributes.csv"
         if "customer_id" in params:
             raw = params.pop("customer_id")[-1]
-            if not raw.isdigit():
-                raise ValidationError({"customer_id": ["Must be an integer."]})
-            attributes = attributes.filter(customer_id=object_id(raw))
+            if not (raw.isdigit() and 0 < int(raw) <= MAX_ID):  # beyond 64 bits is invalid input, not a 404
+                raise ValidationError({"customer_id": [f"Must be an integer from 1 to {MAX_ID}."]})
+            attributes = attributes.filter(customer_id=int(raw))
             filename = f"customer-{raw}-attributes.csv"
         conditions = search.parse(params, allowed=search.CUSTOMER_PARAMS, ignore={"format"})
         if conditions:
