@@ -61,6 +61,10 @@ def _fill(history, attribute, history_user) -> None:
     history.operation = getattr(attribute, "_history_operation", "") or ACTIONS[history.history_type].rstrip("d")
     history.previous_name, history.previous_value = getattr(attribute, "_history_previous", ("", ""))
     history.actor_name = history_user.get_username() if history_user is not None else ""
+    # The marks describe one write: consume them, so a later save or delete of the same instance is not
+    # recorded with this write's operation, previous values and user.
+    for name in ("_history_operation", "_history_previous", "_history_user"):
+        attribute.__dict__.pop(name, None)
 
 
 @receiver(pre_create_historical_record)

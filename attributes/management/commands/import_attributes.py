@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import csvio, services
+from attributes.history import write_channel
 
 BAR_WIDTH = 30
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         total = self.count_rows(file)
         self.done = 0
         try:
-            with open(file, encoding="utf-8-sig", newline="") as text:
+            with open(file, encoding="utf-8-sig", newline="") as text, write_channel("cli"):
                 report = services.attribute_import(
                     rows=csvio.read_rows(text),
                     actor=actor,
