@@ -37,3 +37,29 @@ def admin_user(db):
     from django.contrib.auth.models import User
 
     return User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters and other cached state live in the cache: start every test from empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    """Render pages without a collectstatic run: the production manifest storage (DEBUG off) needs collected
+    files. Tests that start gunicorn run a real collectstatic into a temporary STATIC_ROOT instead."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; the production hasher would spend most of the run hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -65,16 +65,6 @@ def base_url(live_server):
     return live_server.url
 
 
-@pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    """Serve static files from the source folders: a checkout has no `collectstatic` output, which the
-    production manifest storage (DEBUG off) needs to name a file."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def console_errors(page) -> list[str]:
     """What the page reports as errors: console errors (CSP violations, failed loads) and uncaught exceptions."""

@@ -54,21 +54,6 @@ def bearer(user, token_name: str = "billing-sync") -> APIClient:
     return client
 
 
-@pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    """Render pages without a collectstatic run: the manifest storage (DEBUG off) needs collected files."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Tests create many users; the production hasher would spend most of the time hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def editor(client, db):
     """Signed in with every attribute permission (and may see customers)."""
