@@ -22,6 +22,11 @@ CHANNEL = ContextVar("attribute_write_channel", default="system")
 TOKEN_NAME = ContextVar("attribute_write_token", default="")
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
+HISTORY_COLUMNS = [
+    "attribute_id", "customer", "attribute_name", "attribute_value", "created", "last_modified", "history_date",
+    "history_type", "history_user", "history_change_reason", "operation", "channel", "actor_name", "token_name",
+    "previous_name", "previous_value",
+]  # fmt: skip
 
 
 @contextmanager
@@ -74,30 +79,30 @@ def _on_history_row(sender, instance, history_instance, history_user, **kwargs):
 
 
 def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
-    """History rows for attributes written with bulk_create/bulk_update: (attribute, "+"|"~"|"-") pairs.
+    """History rows for attributes written in bulk (simple-history skips those): (attribute, "+"|"~"|"-") pairs.
 
-    Each attribute carries the marks set by `mark()`. One INSERT per 500 rows, in the caller's transaction.
+    Each attribute carries the marks set by `mark()`. A few multi-row INSERTs in the caller's transaction.
     """
     if not rows:
         return
     from .models import Attribute
+    from .services import fastinsert
 
-    model = Attribute.history.model
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
-    history = []
+    user_id, actor_name = (user.pk, user.get_username()) if user is not None else (None, "")
+    channel, token_name = CHANNEL.get(), TOKEN_NAME.get()
+    values = []
     for attribute, history_type in rows:
-        item = model(
-            attribute_id=attribute.attribute_id,
-            customer_id=attribute.customer_id,
-            attribute_name=attribute.attribute_name,
-            attribute_value=attribute.attribute_value,
-            created=attribute.created,
-            last_modified=attribute.last_modified,
-            history_date=now,
-            history_type=history_type,
-            history_user=user,
-        )
-        _fill(item, attribute, user)
-        history.append(item)
-    model.objects.bulk_create(history, batch_size=500)
+        previous_name, previous_value = getattr(attribute, "_history_previous", ("", ""))
+        operation = getattr(attribute, "_history_operation", "") or ACTIONS[history_type].rstrip("d")
+        values.append(
+            (
+                attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
+                attribute.created, attribute.last_modified, now, history_type, user_id, None, operation, channel,
+                actor_name, token_name, previous_name, previous_value,
+            )
+        )  # fmt: skip
+        for name in ("_history_operation", "_history_previous", "_history_user"):
+            attribute.__dict__.pop(name, None)
+    fastinsert.insert_rows(Attribute.history.model, HISTORY_COLUMNS, values, returning_pk=False)

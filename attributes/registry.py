@@ -11,7 +11,7 @@ _INTEGER = re.compile(r"^-?[0-9]+$")
 _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
-def expected_format(definition) -> str:
+def expected_format(definition, *, with_example: bool = True) -> str:
     """A short human description of the values a definition accepts, quoted in every error."""
     kind = definition.value_type
     formats = {
@@ -27,7 +27,7 @@ def expected_format(definition) -> str:
         "regex": f"text matching the pattern {definition.pattern}",
     }
     text = formats[kind]
-    if definition.example and kind in {"text", "regex"}:
+    if with_example and definition.example and kind in {"text", "regex"}:
         text += f", e.g. {definition.example}"
     return text
 
@@ -95,6 +95,7 @@ def clean_definition(definition) -> None:
             except re.error as error:
                 errors["pattern"] = f"Not a valid regular expression: {error}."
     if not errors and definition.example and not _ok(definition, definition.example):
-        errors["example"] = f"The example does not fit: expected {expected_format(definition)}."
+        # Without the example: quoting the misfit itself as "e.g." would contradict the message.
+        errors["example"] = f"The example does not fit: expected {expected_format(definition, with_example=False)}."
     if errors:
         raise ValidationError(errors)

@@ -6,6 +6,7 @@ forms, the refreshed table). Without JavaScript the same URLs work with redirect
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -18,8 +19,9 @@ from customers.models import Customer
 
 from . import services
 from .forms import AttributeForm, VersionForm
-from .models import Attribute
+from .models import Attribute, AttributeDefinition
 from .permissions import Action, AttributePermissionMixin, allowed_actions
+from .views_registry import name_hints
 
 TABLE_TARGET = "attributes-table"
 TAB_TARGET = "tab-area"
@@ -39,11 +41,11 @@ class CustomerAttributesView(AttributePermissionMixin, TemplateView):
         return context
 
     def table_context(self) -> dict:
-        return {
-            "customer": self.customer,
-            "attributes": list(self.customer.attributes.order_by("attribute_name")),
-            "can": allowed_actions(self.request.user),
-        }
+        attributes = list(self.customer.attributes.order_by("attribute_name"))
+        definitions = services.definitions_for(a.attribute_name for a in attributes)  # one query, any table size
+        for attribute in attributes:
+            attribute.definition = definitions.get(attribute.attribute_name)  # its description on hover/focus
+        return {"customer": self.customer, "attributes": attributes, "can": allowed_actions(self.request.user)}
 
     def written(self, message: str, level: str = "success") -> HttpResponse:
         """After a write: the refreshed table for htmx (closing the modal), else a redirect to the tab."""
@@ -80,6 +82,27 @@ class AttributeFormView(CustomerAttributesView):
 
     def get_template_names(self):
         return ["attributes/_form_modal.html"] if self.request.htmx else ["attributes/attribute_form.html"]
+
+    def get_context_data(self, **kwargs):
+        """The registry for the name field: suggestions, the typed name's expected format, the rename warning."""
+        context = super().get_context_data(**kwargs)
+        definitions = list(AttributeDefinition.objects.order_by("name"))  # one query for suggestions and hints
+        hints = name_hints(definitions)
+        typed = None
+        if form := kwargs.get("form"):
+            typed = form["attribute_name"].value()
+            # The <datalist> of defined names, and the hint below the field that names the typed one's format.
+            form.fields["attribute_name"].widget.attrs.update(
+                {"list": "attribute-name-suggestions", "aria-describedby": "id_attribute_name_helptext name-hint"}
+            )
+        original = getattr(self, "attribute", None)  # Edit: the attribute as stored; Add has none
+        context.update(
+            name_hints=hints,
+            registry_required=settings.ATTRIBUTES_REQUIRE_DEFINITION,
+            typed_hint=hints.get((typed or "").strip()),
+            original_hint=hints.get(original.attribute_name) if original is not None else None,
+        )
+        return context
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=self.initial_form()))
@@ -178,16 +201,23 @@ class AttributeDeleteView(AttributeObjectMixin, CustomerAttributesView):
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("version_form", VersionForm(initial={"version": self.attribute.etag}))
+        name = self.attribute.attribute_name
+        kwargs["definition"] = services.definitions_for([name]).get(name)  # protected? dependent systems?
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
         name = self.attribute.attribute_name
         try:
             services.attribute_delete(
-                attribute=self.attribute, actor=request.user, if_match=VersionForm(request.POST).if_match()
+                attribute=self.attribute,
+                actor=request.user,
+                if_match=VersionForm(request.POST).if_match(),
+                confirm=request.POST.get("confirm"),
             )
         except Attribute.DoesNotExist:
             return self.written(f"Attribute {name} was already deleted by someone else.", "warning")
+        except ValidationError as error:  # a protected name without its typed confirmation
+            return self.render_to_response(self.get_context_data(confirm_errors=error.messages))
         except services.PreconditionFailed as stale:
             # Changed since the dialog opened: show the current value and ask again.
             self.__dict__["attribute"] = stale.current

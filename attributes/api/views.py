@@ -35,7 +35,10 @@ ERRORS = {
     429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such attribute or customer.")}
-UNSUPPORTED = {415: OpenApiResponse(description="The body is not `application/json`.")}
+UNSUPPORTED = {
+    413: OpenApiResponse(description="The body is larger than the server accepts."),
+    415: OpenApiResponse(description="The body is not `application/json`."),
+}
 STALE = {
     412: OpenApiResponse(
         AttributeSerializer, description="Precondition failed: the body is the current attribute (If-Match stale)."

@@ -81,11 +81,13 @@ def validate_bulk_items(items: list[dict]) -> list[ItemError]:
 
 def _plan(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkItem, Attribute, Result]]:
     """Lock the rows the items touch and decide, per item, whether it creates, updates or changes nothing."""
+    # Rows are locked in id order (never changes, unlike a name a rename may change meanwhile), so two
+    # concurrent bulk writes over the same rows queue behind each other instead of deadlocking.
     existing = {
         (a.customer_id, a.attribute_name): a
-        for a in Attribute.objects.select_for_update().filter(
-            customer_id__in={i.customer_id for i in items}, attribute_name__in={i.name for i in items}
-        )
+        for a in Attribute.objects.select_for_update()
+        .filter(customer_id__in={i.customer_id for i in items}, attribute_name__in={i.name for i in items})
+        .order_by("pk")
     }
     now = timezone.now()
     plan = []
@@ -112,7 +114,11 @@ def _plan(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkIte
 
 
 def _apply(plan: list[tuple[BulkItem, Attribute, Result]], *, actor) -> None:
-    created = [attribute for _, attribute, result in plan if result is Result.CREATED]
+    # Inserted in one global order for the same reason: each waits on a concurrent insert of the same key in turn.
+    created = sorted(
+        (attribute for _, attribute, result in plan if result is Result.CREATED),
+        key=lambda attribute: (attribute.customer_id, attribute.attribute_name),
+    )
     updated = [attribute for _, attribute, result in plan if result is Result.UPDATED]
     Attribute.objects.bulk_create(created, batch_size=500)  # sets attribute_id (RETURNING) on both databases
     Attribute.objects.bulk_update(updated, ["attribute_value", "last_modified"], batch_size=500)

@@ -65,20 +65,19 @@
   });
 
   // The attribute registry in the Add/Edit modal: as the user types a name, show what a defined one means and
-  // which format its value needs (data from the fragment's json_script), and suggest its example as placeholder.
-  function registryHints(form) {
-    const data = form && form.querySelector("#attribute-name-hints");
-    if (!data) return null;
-    if (!data.parsed) data.parsed = JSON.parse(data.textContent);
-    return data.parsed;
+  // which format its value needs (carried by the name's <datalist> option), and suggest its example as placeholder.
+  function registryHint(input, name) {
+    const option = Array.from(input.list.options).find(function (candidate) {
+      return candidate.value === name;
+    });
+    return option ? option.dataset : null;
   }
 
   function updateNameHint(input) {
-    const hints = registryHints(input.form);
     const box = input.form && input.form.querySelector("#name-hint");
-    if (!hints || !box) return;
+    if (!box || !input.list) return;
     const name = input.value.trim();
-    const hint = Object.prototype.hasOwnProperty.call(hints, name) ? hints[name] : null;
+    const hint = registryHint(input, name);
     const defined = box.querySelector(".name-hint-defined");
     const description = box.querySelector(".name-hint-description");
     defined.hidden = !hint;
