@@ -12,6 +12,7 @@ Both databases return RETURNING rows in insertion order, which Django's bulk_cre
 """
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from django.db import connections, models, router
 
@@ -34,8 +35,11 @@ def insert_rows(
     pks: list = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not returning_pk:
-            # COPY: psycopg streams the rows in its C extension.
-            with cursor.cursor.copy(f"COPY {table_columns} FROM STDIN") as copy:
+            # COPY: psycopg streams the rows in its C extension. Logged like any query when queries are
+            # being recorded (DEBUG, CaptureQueriesContext).
+            sql = f"COPY {table_columns} FROM STDIN"
+            logged = cursor.debug_sql(sql, rows, many=True) if hasattr(cursor, "debug_sql") else nullcontext()
+            with logged, cursor.cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
             return None

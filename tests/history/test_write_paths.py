@@ -397,8 +397,9 @@ def test_bulk_writes_its_history_rows_in_the_same_transaction_as_the_attributes(
     assert response.status_code == 200
     sql = [q["sql"] for q in queries.captured_queries]
     first_write = next(i for i, s in enumerate(sql) if re.match(r'INSERT INTO "attributes_attribute"', s))
-    # executemany is logged as "N times: INSERT …", so search rather than match at the start.
-    history_write = next(i for i, s in enumerate(sql) if re.search(r'INSERT INTO "attributes_historicalattribute"', s))
+    # Bulk history rows go in by executemany (SQLite) or COPY (PostgreSQL), logged as "N times: …".
+    history_sql = re.compile(r'(INSERT INTO|COPY) "attributes_historicalattribute"')
+    history_write = next(i for i, s in enumerate(sql) if history_sql.search(s))
     opened = max(i for i, s in enumerate(sql[:first_write]) if s.startswith("SAVEPOINT"))
     savepoint = sql[opened].split()[-1]
     closed = next(i for i, s in enumerate(sql) if i > opened and s.endswith(f"SAVEPOINT {savepoint}"))
