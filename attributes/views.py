@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
@@ -43,8 +44,16 @@ class CustomerAttributesView(AttributePermissionMixin, TemplateView):
     def table_context(self) -> dict:
         attributes = list(self.customer.attributes.order_by("attribute_name"))
         definitions = services.definitions_for(a.attribute_name for a in attributes)  # one query, any table size
+        # Reverse each row's Edit/Delete URL once per table, not per row: {% url %} per row was over half the
+        # render time of a 200-row table (cProfile).
+        edit, delete = (
+            reverse(name, args=[self.customer.pk, 0]).rsplit("/0/", 1)
+            for name in ("attributes:update", "attributes:delete")
+        )
         for attribute in attributes:
             attribute.definition = definitions.get(attribute.attribute_name)  # its description on hover/focus
+            attribute.edit_url = f"{edit[0]}/{attribute.attribute_id}/{edit[1]}"
+            attribute.delete_url = f"{delete[0]}/{attribute.attribute_id}/{delete[1]}"
         return {"customer": self.customer, "attributes": attributes, "can": allowed_actions(self.request.user)}
 
     def written(self, message: str, level: str = "success") -> HttpResponse:
