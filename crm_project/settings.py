@@ -175,7 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses sign-in attempts for a username and address after repeated failures.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "crm_project.auth_backends.ModelBackendOneQuery",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)

@@ -228,8 +228,10 @@ class AttributeViewSet(viewsets.GenericViewSet):
         responses={200: AttributeSerializer(many=True), **ERRORS, **NOT_FOUND},
     )
     def list_for_customer(self, request, customer_id: int, *args, **kwargs):
-        customer = get_object_or_404(Customer, pk=object_id(customer_id))
-        attributes = Attribute.objects.filter(customer=customer).order_by("attribute_name")
+        customer_id = object_id(customer_id)
+        attributes = list(Attribute.objects.filter(customer_id=customer_id).order_by("attribute_name"))
+        if not attributes and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
+            raise Http404("No such customer.")
         return Response(AttributeSerializer(attributes, many=True).data)
 
     @extend_schema(
