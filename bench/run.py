@@ -41,6 +41,8 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
 
 
 def prepare_database(args) -> str:
+    if args.database_url:
+        return args.database_url
     if args.sqlite:
         return f"sqlite:///{ROOT / 'bench' / f'bench-{args.customers}.sqlite3'}"
     name = f"crm_bench_{args.customers}"
@@ -185,13 +187,13 @@ def session_cookie(server: Server) -> str:
     return f"sessionid={session}; csrftoken={csrf}"
 
 
-def bulk_versus_single(server: Server, token: str, customers: int) -> dict:
-    """1000 single PUTs one after another against one bulk PUT of the same 1000 items (new names, then again)."""
+def bulk_versus_single(server: Server, token: str, customers: int, count: int = 1000) -> dict:
+    """`count` single PUTs one after another against one bulk PUT of as many items (each creating new names)."""
     auth = {"Authorization": f"Bearer {token}"}
     tag = random.randrange(10**6)
     items = [
         {"customer_id": random.randint(1, customers), "attribute_name": f"bulk_{tag}_{i}", "attribute_value": "x"}
-        for i in range(1000)
+        for i in range(count)
     ]
     started = time.perf_counter()
     for item in items:
@@ -240,7 +242,7 @@ def run(args) -> list[dict]:
         "STATIC_ROOT": static_root,
         "AXES_ENABLED": "false",
     }
-    db_label = "sqlite" if args.sqlite else "postgresql"
+    db_label = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     print(f"== database: {db_label}; data set: {args.customers:,} customers, ~{args.attributes:,} attributes")
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
@@ -290,7 +292,7 @@ def run(args) -> list[dict]:
         selective = next(r for r in results if r["scenario"].startswith("find customers, selective"))
         sample = min(args.sample, args.customers)
         spec = workaround_versus_filter(server, token, args.customers, sample, selective["p50_ms"])
-        bulk = bulk_versus_single(server, token, args.customers)
+        bulk = bulk_versus_single(server, token, args.customers, args.bulk_items)
     finally:
         server.stop()
         shutil.rmtree(static_root, ignore_errors=True)
@@ -301,7 +303,8 @@ def run(args) -> list[dict]:
         f"{spec['ratio']:,.0f}x"
     )
     print(
-        f"bulk: 1000 single PUTs {bulk['single_s']:.2f} s vs one 1000-item bulk PUT {bulk['bulk_s'] * 1000:.0f} ms: "
+        f"bulk: {args.bulk_items} single PUTs {bulk['single_s']:.2f} s vs one {args.bulk_items}-item bulk PUT "
+        f"{bulk['bulk_s'] * 1000:.0f} ms: "
         f"{bulk['speedup']:.0f}x faster"
     )
     summary = {
@@ -314,9 +317,9 @@ def run(args) -> list[dict]:
         "spec_workaround": spec,
         "bulk": bulk,
     }
-    out = ROOT / "bench" / f"results-{db_label}.json"
+    out = Path(args.results) if args.results else ROOT / "bench" / f"results-{db_label}.json"
     out.write_text(json.dumps(summary, indent=2))
-    print(f"\nresults written to {out.relative_to(ROOT)}")
+    print(f"\nresults written to {out}")
     return results
 
 
@@ -344,6 +347,9 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--sample", type=int, default=300, help="customers for the workaround measurement")
+    parser.add_argument("--bulk-items", type=int, default=1000, help="items in the bulk vs single comparison")
+    parser.add_argument("--database-url", help="use this database instead of the benchmark's own")
+    parser.add_argument("--results", help="where to write the JSON results (default bench/results-<db>.json)")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
