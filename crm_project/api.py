@@ -1,6 +1,8 @@
 """API plumbing shared by every app's endpoints: strict JSON fields, errors, paging and throttling."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema_field
@@ -88,9 +90,22 @@ class NoUnknownFieldsMixin:
         return super().to_internal_value(data)
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 def exception_handler(exc, context):
-    """DRF handles its own exceptions; map Django's ValidationError to 400 and keep permission messages."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF handles its own exceptions; map Django's ValidationError to 400 and keep permission messages.
+
+    Django's refusals of oversized requests would otherwise be an HTML 400 page on a JSON API.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+    elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, DjangoPermissionDenied):

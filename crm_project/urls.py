@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -7,7 +8,12 @@ from . import converters, views  # noqa: F401 (registers the "id" converter)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign-in, sign-out and password change. No self-service password reset: it needs outgoing mail,
+    # which this product does not configure; admins reset passwords in Django admin.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("", include("attributes.csv_urls")),
     path("", include("attributes.usage_urls")),

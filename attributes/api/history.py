@@ -34,9 +34,11 @@ class AttributeHistorySerializer(serializers.Serializer):
 
 
 HISTORY_ERRORS = {
+    400: OpenApiResponse(description="Invalid `limit` or `offset`."),
     401: OpenApiResponse(description="No valid credentials."),
     403: OpenApiResponse(description="Needs `view_customer_attribute`."),
     404: OpenApiResponse(description="No such customer, or no history for this attribute id."),
+    429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
 }
 
 

@@ -26,3 +26,9 @@ class CustomerSerializer(NoUnknownFieldsMixin, serializers.ModelSerializer):
             "last_modified",
         ]
         read_only_fields = ["customer_id", "created", "last_modified"]
+
+    def validate(self, attrs):
+        # An empty PATCH (or one that only echoes read-only fields) would still bump last_modified.
+        if self.partial and not attrs:
+            raise serializers.ValidationError({"non_field_errors": ["Send at least one field to change."]})
+        return attrs

@@ -18,6 +18,10 @@ ERRORS = {
     429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such customer.")}
+UNSUPPORTED = {
+    413: OpenApiResponse(description="The body is larger than the server accepts."),
+    415: OpenApiResponse(description="The body is not `application/json`."),
+}
 PAGING = [
     OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
     OpenApiParameter("offset", int, description="Number of customers to skip."),
@@ -70,7 +74,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         summary="Create a customer",
         description="Required permission: `customers.add_customer`.",
         request=CustomerSerializer,
-        responses={201: CustomerSerializer, **ERRORS},
+        responses={201: CustomerSerializer, **ERRORS, **UNSUPPORTED},
     )
     def create(self, request, *args, **kwargs):
         serializer = CustomerSerializer(data=request.data)
@@ -92,7 +96,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         summary="Change a customer",
         description="Required permission: `customers.change_customer`.",
         request=CustomerSerializer(partial=True),
-        responses={200: CustomerSerializer, **ERRORS, **NOT_FOUND},
+        responses={200: CustomerSerializer, **ERRORS, **NOT_FOUND, **UNSUPPORTED},
     )
     def partial_update(self, request, *args, **kwargs):
         serializer = CustomerSerializer(self.get_object(), data=request.data, partial=True)

@@ -1,0 +1,185 @@
+"""The project's URLs, from its URL configuration, and what each one needs (used by the sweep and the CSRF tests).
+
+Needs: "public" (anyone), "login" (any signed-in user), "staff" (Django admin) or the permission codenames that
+must all be held.
+"""
+
+import dataclasses
+from io import BytesIO
+
+from django.contrib.auth.models import User
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from attributes import services
+from tests.factories import make_attribute, make_user
+from tokens.models import ApiToken
+
+PUBLIC, LOGIN, STAFF = "public", "login", "staff"
+VIEW_C, ADD_C, CHANGE_C, DELETE_C = "view_customer", "add_customer", "change_customer", "delete_customer"
+VIEW_A, CREATE_A, UPDATE_A, DELETE_A = (
+    "view_customer_attribute",
+    "create_customer_attribute",
+    "update_customer_attribute",
+    "delete_customer_attribute",
+)
+REGISTRY = "manage_attribute_registry"
+
+# URL name (namespace:name; the route for an unnamed URL) -> method -> what it needs.
+EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "/": {"GET": PUBLIC},  # redirects to the customer list, which then asks for sign-in
+    "healthz": {"GET": PUBLIC},
+    "login": {"GET": PUBLIC},
+    "logout": {"POST": PUBLIC},
+    "password_change": {"GET": LOGIN},
+    "password_change_done": {"GET": LOGIN},
+    "admin:*": {"GET": STAFF},  # every admin URL: see test_admin_is_for_staff_only
+    # Pages
+    "customers:list": {"GET": (VIEW_C,)},
+    "customers:create": {"GET": (ADD_C,), "POST": (ADD_C,)},
+    "customers:detail": {"GET": (VIEW_C,)},
+    "customers:update": {"GET": (CHANGE_C,), "POST": (CHANGE_C,)},
+    "customers:delete": {"GET": (DELETE_C,), "POST": (DELETE_C,)},
+    "attributes:tab": {"GET": (VIEW_A,)},
+    "attributes:export": {"GET": (VIEW_A,)},
+    "attributes:create": {"GET": (CREATE_A,), "POST": (CREATE_A,)},
+    "attributes:history": {"GET": (VIEW_A,)},
+    "attributes:restore": {"POST": (CREATE_A,)},
+    "attributes:update": {"GET": (UPDATE_A,), "POST": (UPDATE_A,)},
+    "attributes:delete": {"GET": (DELETE_A,), "POST": (DELETE_A,)},
+    "attribute_csv:export": {"GET": (VIEW_A,)},
+    "attribute_csv:import": {"GET": (CREATE_A, UPDATE_A), "POST": (CREATE_A, UPDATE_A)},
+    "attribute_usage:usage": {"GET": (VIEW_A,)},
+    "attribute_usage:rename": {"GET": (UPDATE_A, DELETE_A, REGISTRY), "POST": (UPDATE_A, DELETE_A, REGISTRY)},
+    "attribute_registry:list": {"GET": (REGISTRY,)},
+    "attribute_registry:create": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
+    "attribute_registry:update": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
+    "attribute_registry:delete": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
+    "tokens:list": {"GET": LOGIN, "POST": LOGIN},  # each user's own tokens
+    "tokens:revoke": {"POST": LOGIN},  # only one's own (another user's token is a 404)
+    # API
+    "schema": {"GET": PUBLIC},
+    "swagger-ui": {"GET": PUBLIC},
+    "attribute": {"GET": (VIEW_A,), "PUT": (CREATE_A,)},
+    "attribute-bulk": {"PUT": (CREATE_A,)},
+    "attribute-export": {"GET": (VIEW_A,)},
+    "attribute-usage": {"GET": (VIEW_A,)},
+    "attribute-detail": {"GET": (VIEW_A,), "PATCH": (UPDATE_A,), "DELETE": (DELETE_A,)},
+    "attribute-customer": {"GET": (VIEW_A,)},
+    "attribute-history": {"GET": (VIEW_A,)},
+    "attribute-customer-history": {"GET": (VIEW_A,)},
+    "customer": {"GET": (VIEW_C,), "PUT": (ADD_C,)},
+    "customer-detail": {"GET": (VIEW_C,), "PATCH": (CHANGE_C,), "DELETE": (DELETE_C,)},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    name: str
+    route: str  # as the URL configuration writes it, for messages
+    params: tuple[str, ...]
+
+    @property
+    def is_api(self) -> bool:
+        return self.route.startswith("crm/") and self.name not in {"schema", "swagger-ui"}
+
+
+def _walk(patterns, prefix: str = "", namespace: str = "", params: tuple[str, ...] = ()):
+    for pattern in patterns:
+        names = params + tuple(pattern.pattern.regex.groupindex)
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(part for part in (namespace, pattern.namespace) if part)
+            if inner.split(":")[0] == "admin":  # Django admin: one entry, checked by test_admin_is_for_staff_only
+                yield Route("admin:*", route, ())
+                continue
+            yield from _walk(pattern.url_patterns, route, inner, names)
+        elif isinstance(pattern, URLPattern):
+            if pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            else:
+                name = "/" + route
+            yield Route(name, route, names)
+
+
+ROUTES = sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
+SWEPT = [
+    (route, method)
+    for route in ROUTES
+    if route.name != "admin:*"
+    for method in sorted({"GET", *EXPECTED.get(route.name, {"GET": None})})
+]
+
+
+@dataclasses.dataclass
+class Objects:
+    customer_id: int
+    attribute_id: int
+    history_id: int  # a deleted attribute's history row: restoring it needs only create permission
+    definition_id: int
+
+
+def make_objects(world) -> Objects:
+    legacy = make_attribute(world.customer, "legacy_id", "OLD-1")
+    services.attribute_delete(attribute=legacy, actor=None)
+    history_id = legacy.history.model.objects.filter(attribute_id=legacy.pk).order_by("history_id").first().pk
+    return Objects(world.customer.pk, world.attribute.pk, history_id, world.definition.pk)
+
+
+def url_kwargs(route: Route, objects: Objects, user: User | None) -> dict:
+    namespace = route.name.partition(":")[0] if ":" in route.name else ""
+    values = {
+        "customer_id": objects.customer_id,
+        "attribute_id": objects.attribute_id,
+        "history_id": objects.history_id,
+        "uidb64": "MQ",
+        "token": "set-password",
+    }
+    if "pk" in route.params:
+        if namespace == "customers":
+            values["pk"] = objects.customer_id
+        elif namespace == "attribute_registry":
+            values["pk"] = objects.definition_id
+        elif namespace == "tokens":  # the visitor's own token (or anyone's, for the anonymous visitor)
+            owner = user or make_user()
+            values["pk"] = ApiToken.issue(user=owner, name="sweep")[0].pk
+    unknown = [param for param in route.params if param not in values]
+    assert not unknown, f"{route.name}: tell the sweep which object fills {unknown}"
+    return {param: values[param] for param in route.params}
+
+
+def request_body(route: Route, method: str, objects: Objects):
+    """A minimal body that succeeds for a visitor who holds the permission."""
+    if method in {"GET", "DELETE"}:
+        return None
+    if route.is_api:
+        item = {"customer_id": objects.customer_id, "attribute_name": "sweep_name", "attribute_value": "x"}
+        return {
+            "attribute": item,
+            "attribute-bulk": [item],
+            "attribute-detail": {"attribute_value": "changed"},
+            "customer": {"customer_name": "Swept"},
+            "customer-detail": {"notes": "changed"},
+        }[route.name]
+    customer = {"customer_name": "Swept", "customer_account_type": "Individual", "customer_status": "Open"}
+    csv_file = BytesIO(f"customer_id,attribute_name,attribute_value\n{objects.customer_id},sweep_name,x\n".encode())
+    csv_file.name = "sweep.csv"
+    return {
+        "customers:create": customer,
+        "customers:update": customer,
+        "attributes:create": {"attribute_name": "sweep_name", "attribute_value": "x"},
+        "attributes:update": {"attribute_name": "external_crm_id", "attribute_value": "changed"},
+        "attribute_csv:import": {"file": csv_file},
+        "attribute_usage:rename": {"old_name": "support_tier", "new_name": "tier"},
+        "attribute_registry:create": {"name": "sweep_name", "value_type": "text"},
+        "attribute_registry:update": {"value_type": "text", "description": "changed"},
+        "tokens:list": {"name": "sweep"},
+    }.get(route.name, {})
+
+
+def plain_path(route: Route) -> str:
+    return reverse(route.name) if not route.name.startswith("/") else route.name
+
+
+def url_for(route: Route, objects: Objects, user: User | None = None) -> str:
+    """A concrete path for the route, its ids filled with real objects."""
+    return reverse(route.name, kwargs=url_kwargs(route, objects, user)) if route.params else plain_path(route)
