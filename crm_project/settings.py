@@ -177,7 +177,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "crm_project.auth_backends.ModelBackendOneQuery",
 ]
-AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -193,7 +193,7 @@ LOGOUT_REDIRECT_URL = "login"
 ATTRIBUTES_REQUIRE_DEFINITION = env_bool("ATTRIBUTES_REQUIRE_DEFINITION", default=False)
 
 # `make bench` mounts bare-SQL baseline views under /bench/ for comparison; off everywhere else.
-CRM_BENCH = env.bool("CRM_BENCH", default=False)
+CRM_BENCH = env_bool("CRM_BENCH", default=False)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
