@@ -46,14 +46,18 @@ def allowed_actions(user) -> dict[str, bool]:
 
 
 class AttributePermissionMixin(AccessMixin):
-    """Class-based views: sign-in first (redirect to login), then the action's permission (403)."""
+    """Class-based views: sign-in first (redirect to login), then the action's permission (403).
 
-    action: Action = Action.VIEW
+    `action` is one Action, or a tuple of them when the view needs several (an import creates and updates).
+    """
+
+    action: Action | tuple[Action, ...] = Action.VIEW
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        require(request.user, self.action)
+        for action in self.action if isinstance(self.action, tuple) else (self.action,):
+            require(request.user, action)
         return super().dispatch(request, *args, **kwargs)
 
 

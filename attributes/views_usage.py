@@ -16,7 +16,7 @@ from customers.models import Customer
 
 from . import services, usage
 from .models import Attribute, AttributeDefinition
-from .permissions import Action, AttributePermissionMixin, has_permission, require
+from .permissions import Action, AttributePermissionMixin, has_permission
 from .validators import NAME_MAX_LENGTH, validate_attribute_name
 
 REGISTRY_PERMISSION = "attributes.manage_attribute_registry"
@@ -99,12 +99,11 @@ class RenameForm(forms.Form):
 class RenameView(AttributePermissionMixin, TemplateView):
     """Rename or merge an attribute name across all customers: preview (dry run), then apply."""
 
-    action = Action.UPDATE
+    action = (Action.UPDATE, Action.DELETE)  # a merge deletes too
     template_name = "attributes/rename.html"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            require(request.user, Action.DELETE)  # the mixin checks update; a merge deletes too
             if not request.user.has_perm(REGISTRY_PERMISSION):
                 raise PermissionDenied("You need the manage_attribute_registry permission to rename names.")
         return super().dispatch(request, *args, **kwargs)

@@ -5,13 +5,25 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# Responses every operation may give, for the OpenAPI schema.
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
+    401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
+    403: OpenApiResponse(description="The user lacks the permission this operation needs."),
+    429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
+}
+UNSUPPORTED = {
+    413: OpenApiResponse(description="The body is larger than the server accepts."),
+    415: OpenApiResponse(description="The body is not `application/json`."),
+}
 
 # The specification's timestamp format: "2025-01-04 10:30:00", in the configured TIME_ZONE.
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"

@@ -13,7 +13,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 
-from crm_project.api import MAX_ID, HeaderLimitOffsetPagination, object_id
+from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagination, object_id
 from customers.models import Customer
 
 from .. import csvio, search, services
@@ -28,17 +28,7 @@ from .serializers import (
     DeleteResultSerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
-    401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
-    403: OpenApiResponse(description="The user lacks the permission this operation needs."),
-    429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
-}
 NOT_FOUND = {404: OpenApiResponse(description="No such attribute or customer.")}
-UNSUPPORTED = {
-    413: OpenApiResponse(description="The body is larger than the server accepts."),
-    415: OpenApiResponse(description="The body is not `application/json`."),
-}
 STALE = {
     412: OpenApiResponse(
         AttributeSerializer, description="Precondition failed: the body is the current attribute (If-Match stale)."

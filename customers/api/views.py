@@ -6,22 +6,12 @@ from rest_framework.response import Response
 
 from attributes import permissions, search
 from attributes.api.views import CUSTOMER_SEARCH_PARAMS, PAGING_IGNORED
-from crm_project.api import HeaderLimitOffsetPagination, object_id
+from crm_project.api import ERRORS, UNSUPPORTED, HeaderLimitOffsetPagination, object_id
 
 from ..models import Customer
 from .serializers import CustomerSerializer
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: the body names each failing field and the reason."),
-    401: OpenApiResponse(description="No valid credentials (send `Authorization: Bearer <token>`)."),
-    403: OpenApiResponse(description="The user lacks the permission this operation needs."),
-    429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
-}
 NOT_FOUND = {404: OpenApiResponse(description="No such customer.")}
-UNSUPPORTED = {
-    413: OpenApiResponse(description="The body is larger than the server accepts."),
-    415: OpenApiResponse(description="The body is not `application/json`."),
-}
 PAGING = [
     OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
     OpenApiParameter("offset", int, description="Number of customers to skip."),
