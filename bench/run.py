@@ -80,6 +80,30 @@ print("TOKEN=" + raw)
 """
 
 
+EXPLAIN_SCRIPT = """
+from django.db import connection
+from django.http import QueryDict
+from attributes import search
+from attributes.models import Attribute
+from customers.models import Customer
+find = QueryDict("attribute_name=support_tier&attribute_value=enterprise")
+queries = {
+    "find customers (selective)": search.filter_customers(
+        Customer.objects.order_by("customer_id"), search.parse(find, allowed=search.CUSTOMER_PARAMS)
+    )[:100],
+    "list a customer's attributes": Attribute.objects.filter(customer_id=4242).order_by("attribute_name"),
+}
+prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+for label, queryset in queries.items():
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql, params)
+        print("## " + label)
+        for row in cursor.fetchall():
+            print("   " + " ".join(str(c) for c in row))
+"""
+
+
 class Server:
     """gunicorn with production settings; bare baselines mounted at /bench/."""
 
@@ -251,6 +275,9 @@ def run(args) -> list[dict]:
     setup = SETUP_SCRIPT.replace("TAB_ID", str(tab_id)).replace("TAB_N", str(TAB_CUSTOMER_ATTRIBUTES))
     token = re.search(r"TOKEN=(\S+)", manage(env, "shell", "-c", setup, capture=True)).group(1)
 
+    explain = manage(env, "shell", "-c", EXPLAIN_SCRIPT, capture=True)
+    print("\nQuery plans at this size:\n" + explain)
+
     server = Server(env, args.workers)
     results = []
     try:
@@ -316,6 +343,7 @@ def run(args) -> list[dict]:
         "scenarios": results,
         "spec_workaround": spec,
         "bulk": bulk,
+        "explain": explain,
     }
     out = Path(args.results) if args.results else ROOT / "bench" / f"results-{db_label}.json"
     out.write_text(json.dumps(summary, indent=2))
