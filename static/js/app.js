@@ -111,15 +111,12 @@
   document.querySelectorAll(".registry-form [name=value_type]").forEach(syncDefinitionType);
 
   // Descriptions of defined names in the table: a Bootstrap tooltip on hover and on keyboard focus (the
-  // element's title is the fallback without JavaScript). Tables arrive by htmx, so set up after every swap,
-  // and drop the tooltips of elements about to be replaced so none is left floating.
-  function initTooltips() {
-    if (!window.bootstrap) return;
-    document.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (element) {
-      bootstrap.Tooltip.getOrCreateInstance(element);
-    });
+  // element's title is the fallback without JavaScript). Delegated from the body, so a table that htmx has
+  // just swapped in has working tooltips at once; drop the tooltips of elements about to be replaced so
+  // none is left floating.
+  if (window.bootstrap) {
+    new bootstrap.Tooltip(document.body, { selector: '[data-bs-toggle="tooltip"]' });
   }
-
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (!window.bootstrap || !event.detail.target) return;
     event.detail.target.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (element) {
@@ -127,8 +124,6 @@
       if (tooltip) tooltip.dispose();
     });
   });
-  document.addEventListener("htmx:afterSettle", initTooltips);
-  initTooltips();
 
   // Clear the modal when it closes, so a stale form never flashes on the next open.
   document.addEventListener("hidden.bs.modal", function (event) {
