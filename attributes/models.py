@@ -33,7 +33,9 @@ class Attribute(models.Model):
     """
 
     attribute_id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="attributes")
+    # No index of its own: the unique (customer, attribute_name) index serves every lookup by customer, and one
+    # index less makes every write cheaper.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="attributes", db_index=False)
     attribute_name = models.CharField(
         "attribute name", max_length=NAME_MAX_LENGTH, validators=[validate_attribute_name]
     )
@@ -66,7 +68,11 @@ class Attribute(models.Model):
                 name="attribute_value_length_1_150",
             ),
         ]
-        indexes = [models.Index(fields=["attribute_name", "attribute_value"], name="attribute_name_value_idx")]
+        indexes = [
+            # Find customers by attribute: matches come out in customer_id order, so a page of results and
+            # its count are index-only scans (EXPLAIN at 1M rows in bench/run.py).
+            models.Index(fields=["attribute_name", "attribute_value", "customer"], name="attribute_name_value_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.attribute_name}={self.attribute_value}"

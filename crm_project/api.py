@@ -133,6 +133,12 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
     default_limit = 1000
     max_limit = 1000
 
+    # A view that can count faster than `queryset.count()` sets this before paginating.
+    total: int | None = None
+
+    def get_count(self, queryset) -> int:
+        return self.total if self.total is not None else super().get_count(queryset)
+
     def get_paginated_response(self, data):
         links = []
         if (url := self.get_next_link()) is not None:

@@ -5,7 +5,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from attributes import services
 from attributes.history import write_channel
@@ -60,6 +60,10 @@ class Command(BaseCommand):
         from customers.management.commands.seed_demo import Command as SeedDemo
 
         SeedDemo().reset_sequence()
+        # Fresh planner statistics (and, on PostgreSQL, the visibility map that index-only scans need),
+        # as autovacuum would provide some time after a bulk load.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         self.stdout.write(
             f"Seeded {customers:,} customers and {Attribute.objects.count():,} attributes "
             f"in {time.monotonic() - started:.0f} s."
