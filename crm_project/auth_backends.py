@@ -17,9 +17,9 @@ class ModelBackendOneQuery(ModelBackend):
             return set()
         if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
-                perms = Permission.objects.all()
+                perms = Permission.objects.order_by()
             else:
-                perms = Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj))
+                perms = Permission.objects.filter(Q(user=user_obj) | Q(group__user=user_obj)).order_by()
             user_obj._perm_cache = {
                 f"{app_label}.{codename}"
                 for app_label, codename in perms.values_list("content_type__app_label", "codename").distinct()

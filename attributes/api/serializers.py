@@ -1,8 +1,15 @@
 """Attribute API shapes. Serializers parse and render; every rule and every write lives in services.py."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from crm_project.api import NoUnknownFieldsMixin, SpecDateTimeField, StrictCharField, StrictIntegerField
+from crm_project.api import (
+    DATETIME_FORMAT,
+    NoUnknownFieldsMixin,
+    SpecDateTimeField,
+    StrictCharField,
+    StrictIntegerField,
+)
 
 from ..models import Attribute
 
@@ -21,6 +28,18 @@ class AttributeSerializer(serializers.ModelSerializer):
         fields = ["attribute_id", "customer_id", "attribute_name", "attribute_value", "created", "last_modified"]
         read_only_fields = fields
 
+    def to_representation(self, attribute: Attribute) -> dict:
+        # Same output as the declared fields, built directly: lists of attributes are the API's hottest path
+        # and DRF's field-by-field rendering was a fifth of a request's time (cProfile, bench list scenario).
+        return {
+            "attribute_id": attribute.attribute_id,
+            "customer_id": attribute.customer_id,
+            "attribute_name": attribute.attribute_name,
+            "attribute_value": attribute.attribute_value,
+            "created": timezone.localtime(attribute.created).strftime(DATETIME_FORMAT),
+            "last_modified": timezone.localtime(attribute.last_modified).strftime(DATETIME_FORMAT),
+        }
+
 
 class BulkResultSerializer(AttributeSerializer):
     """An attribute in a bulk response, with what the write did to it."""
@@ -30,6 +49,8 @@ class BulkResultSerializer(AttributeSerializer):
     class Meta(AttributeSerializer.Meta):
         fields = [*AttributeSerializer.Meta.fields, "result"]
         read_only_fields = fields
+
+    to_representation = serializers.ModelSerializer.to_representation  # the declared fields, `result` included
 
 
 class AttributePutSerializer(NoUnknownFieldsMixin, serializers.Serializer):
