@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
@@ -65,28 +66,20 @@ class CustomerDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
         return ["customers/customer_detail.html"]
 
 
-class CustomerCreateView(LoginRequiredMixin, PermissionRequiredMixin, CreateView):
+class CustomerCreateView(LoginRequiredMixin, PermissionRequiredMixin, SuccessMessageMixin, CreateView):
     permission_required = "customers.add_customer"
     model = Customer
     form_class = CustomerForm
     template_name = "customers/customer_form.html"
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, f"Customer {self.object.customer_name} created.")
-        return response
+    success_message = "Customer %(customer_name)s created."
 
 
-class CustomerUpdateView(LoginRequiredMixin, PermissionRequiredMixin, UpdateView):
+class CustomerUpdateView(LoginRequiredMixin, PermissionRequiredMixin, SuccessMessageMixin, UpdateView):
     permission_required = "customers.change_customer"
     model = Customer
     form_class = CustomerForm
     template_name = "customers/customer_form.html"
-
-    def form_valid(self, form):
-        response = super().form_valid(form)
-        messages.success(self.request, f"Customer {self.object.customer_name} updated.")
-        return response
+    success_message = "Customer %(customer_name)s updated."
 
 
 class CustomerDeleteView(LoginRequiredMixin, PermissionRequiredMixin, DeleteView):
