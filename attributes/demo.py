@@ -29,3 +29,49 @@ def demo_attributes(customer_id: int) -> dict[str, str]:
     rng = random.Random(f"attributes-{customer_id}")
     chosen = rng.sample(_GENERATORS, k=rng.randrange(3, 9))
     return {name: make(customer_id, rng) for name, make in chosen}
+
+
+# Registry entries for the demo's most used names, so the Add modal's hints and the registry show real use.
+DEFINITIONS = [
+    {
+        "name": "external_crm_id",
+        "description": "Salesforce account id; the CRM sync matches customers by it.",
+        "value_type": "regex",
+        "pattern": r"SF-[0-9]+",
+        "example": "SF-12345",
+        "dependent_systems": "Salesforce sync",
+        "protected": True,
+    },
+    {
+        "name": "billing_method",
+        "description": "Overrides the default monthly billing cycle.",
+        "value_type": "choice",
+        "choices": "monthly\nquarterly\nannual",
+        "dependent_systems": "billing",
+    },
+    {
+        "name": "support_tier",
+        "description": "Support level; premium and enterprise get the priority queue.",
+        "value_type": "choice",
+        "choices": "standard\npremium\nenterprise",
+    },
+    {"name": "auto_provision", "description": "Provision new services without manual review.", "value_type": "boolean"},
+    {"name": "vlan_id", "description": "Customer VLAN on the access network.", "value_type": "integer",
+     "example": "100", "dependent_systems": "provisioning, RADIUS"},
+    {"name": "gdpr_consent_date", "description": "When the customer consented to data processing.",
+     "value_type": "date", "example": "2025-01-01"},
+]  # fmt: skip
+
+
+def seed_definitions() -> int:
+    """Create the demo registry entries that are missing; returns how many were created."""
+    from .models import AttributeDefinition
+
+    created = 0
+    for fields in DEFINITIONS:
+        definition = AttributeDefinition(**fields)
+        if not AttributeDefinition.objects.filter(name=definition.name).exists():
+            definition.full_clean()
+            definition.save()
+            created += 1
+    return created

@@ -90,7 +90,7 @@
     const value = input.form.elements.namedItem("attribute_value");
     if (value) {
       if (value.dataset.defaultPlaceholder === undefined) value.dataset.defaultPlaceholder = value.placeholder;
-      value.placeholder = hint && hint.example ? hint.example : value.dataset.defaultPlaceholder;
+      value.placeholder = hint ? hint.example || "" : value.dataset.defaultPlaceholder;
     }
   }
 

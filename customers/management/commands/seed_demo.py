@@ -117,6 +117,9 @@ class Command(BaseCommand):
             raise CommandError("--customers must be 0 or more")
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more")
+        from attributes.demo import seed_definitions
+
+        seed_definitions()  # first, so the demo attributes are checked against them like any write
         created = self.seed_customers(customers, batch_size)
         self.stdout.write(
             self.style.SUCCESS(f"Demo customers: {created} created, {customers - created} already there.")
