@@ -26,7 +26,6 @@ from .views_registry import name_hints
 
 TABLE_TARGET = "attributes-table"
 TAB_TARGET = "tab-area"
-MODAL_TARGET = "attribute-modal-content"
 
 
 class CustomerAttributesView(AttributePermissionMixin, TemplateView):

@@ -46,7 +46,6 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="`*`: create only; 412 when the customer already has the name.",
 )
-ETAG = {"ETag": {"description": "Version of the attribute, for If-Match.", "schema": {"type": "string"}}}
 SEARCH_PARAMS = [
     OpenApiParameter("attribute_name", str, description="Attribute name the value operators test."),
     OpenApiParameter("attribute_value", str, description="Exact value."),
