@@ -2,13 +2,48 @@
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
+import re2
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+
+# Patterns come from users, so they run on RE2: matching is linear in the value's length whatever the pattern
+# (Python's `re` backtracks: `(a+)+b` against 40 × "a" never ends). RE2 refuses what needs backtracking
+# (backreferences, lookaround) when the definition is saved, and bounds each compiled pattern's memory.
+PATTERN_MAX_LENGTH = 200  # = AttributeDefinition.pattern's max_length
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is a form error, not a line on stderr
+# RE2's default, stated so it stays bounded: a pattern that needs more fails to compile instead of growing.
+_RE2_OPTIONS.max_mem = 8 << 20
+
+
+@lru_cache(maxsize=64)
+def compile_pattern(pattern: str):
+    """The pattern compiled by RE2. Raises ValueError with a readable reason for one RE2 (or we) refuse."""
+    if len(pattern) > PATTERN_MAX_LENGTH:
+        raise ValueError(f"at most {PATTERN_MAX_LENGTH} characters")
+    try:
+        return re2.compile(pattern, options=_RE2_OPTIONS)
+    except UnicodeEncodeError:
+        raise ValueError("it contains a character that is not valid text (a lone surrogate)") from None
+    except re2.error as error:
+        reason = error.args[0] if error.args else str(error)
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(f"{reason}. Patterns run on RE2: no backreferences, lookahead or lookbehind") from None
+
+
+def _matches(pattern: str, value: str) -> bool:
+    try:
+        return compile_pattern(pattern).fullmatch(value) is not None
+    except (ValueError, UnicodeEncodeError):
+        # A stored pattern RE2 refuses (saved before this check existed) or text with a lone surrogate: no match.
+        return False
 
 
 def expected_format(definition, *, with_example: bool = True) -> str:
@@ -61,7 +96,7 @@ def _ok(definition, value: str) -> bool:
     if kind == "choice":
         return value in definition.choice_list
     if kind == "regex":
-        return re.fullmatch(definition.pattern, value) is not None
+        return _matches(definition.pattern, value)
     return False
 
 
@@ -91,8 +126,8 @@ def clean_definition(definition) -> None:
             errors["pattern"] = "Give the regular expression."
         else:
             try:
-                re.compile(definition.pattern)
-            except re.error as error:
+                compile_pattern(definition.pattern)
+            except ValueError as error:
                 errors["pattern"] = f"Not a valid regular expression: {error}."
     if not errors and definition.example and not _ok(definition, definition.example):
         # Without the example: quoting the misfit itself as "e.g." would contradict the message.
