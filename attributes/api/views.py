@@ -164,8 +164,19 @@ class AttributeViewSet(viewsets.GenericViewSet):
         summary="Change an attribute's value or name",
         description=_perm("update_customer_attribute")
         + " A new `attribute_name` renames the attribute (refused if the customer already has that name). "
+        "Renaming away from a name the attribute registry marks protected removes that name like a delete: it "
+        "also needs delete_customer_attribute and `?confirm=<current attribute_name>`; without them the answer "
+        "is a 403, or a 400 naming `confirm`, and nothing changes. "
         "`customer_id`, if sent, must be the attribute's customer.",
-        parameters=[IF_MATCH],
+        parameters=[
+            IF_MATCH,
+            OpenApiParameter(
+                "confirm",
+                str,
+                description="The attribute's current name, typed as confirmation; required to rename a protected "
+                "name away.",
+            ),
+        ],
         request=AttributePatchSerializer,
         responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND, **STALE, **UNSUPPORTED},
     )
@@ -182,6 +193,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
             value=data.get("attribute_value"),
             actor=request.user,
             if_match=_if_match(request),
+            confirm=request.query_params.get("confirm"),
         )
         return attribute_response(attribute)
 

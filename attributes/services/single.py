@@ -33,6 +33,22 @@ def _rename_conflict(name: str) -> ValidationError:
     )
 
 
+def _check_protected_removal(current: Attribute, *, actor, confirm: str | None, rename: bool = False) -> None:
+    """A delete, or a rename away, of a protected name needs delete permission and the name typed as `confirm`."""
+    name = current.attribute_name
+    definition = definitions_for([name]).get(name)
+    if definition is None or not definition.protected:
+        return
+    authorize(actor, Action.DELETE)
+    if confirm != name:
+        what = (
+            "renaming it away removes it like a deletion; type its name to confirm the rename"
+            if rename
+            else ("type its name to confirm the deletion")
+        )
+        raise ValidationError({"confirm": f"“{name}” is protected: {what}."}, code="protected")
+
+
 def _locked(customer_id: int, name: str) -> Attribute | None:
     return Attribute.objects.select_for_update().filter(customer_id=customer_id, attribute_name=name).first()
 
@@ -95,10 +111,13 @@ def attribute_update(
     name: str | None = None,
     value: str | None = None,
     if_match: Collection[str] | None = None,
+    confirm: str | None = None,
 ) -> Attribute:
     """Change an attribute's value and/or rename it. Renaming onto a name the customer has is refused.
 
-    Raises Attribute.DoesNotExist if it was deleted meanwhile.
+    Renaming removes the old name for every integration that reads it, so renaming away from a name the registry
+    marks `protected` is treated as its deletion: it needs delete permission too and `confirm` equal to the old
+    name, exactly as `attribute_delete` does. Raises Attribute.DoesNotExist if it was deleted meanwhile.
     """
     authorize(actor, Action.UPDATE)
     new_name, new_value = normalize_and_validate(
@@ -110,6 +129,8 @@ def attribute_update(
         check_version(current, if_match)
         if current.attribute_name == new_name and current.attribute_value == new_value:
             return current
+        if new_name != current.attribute_name:
+            _check_protected_removal(current, actor=actor, confirm=confirm, rename=True)
         if (
             new_name != current.attribute_name
             and Attribute.objects.filter(customer_id=current.customer_id, attribute_name=new_name).exists()
@@ -145,12 +166,7 @@ def attribute_delete(
     with transaction.atomic():
         current = Attribute.objects.select_for_update().get(pk=attribute.pk)
         check_version(current, if_match)
-        definition = definitions_for([current.attribute_name]).get(current.attribute_name)
-        if definition is not None and definition.protected and confirm != current.attribute_name:
-            raise ValidationError(
-                {"confirm": f"“{current.attribute_name}” is protected: type its name to confirm the deletion."},
-                code="protected",
-            )
+        _check_protected_removal(current, actor=actor, confirm=confirm)
         history.mark(current, actor=actor, operation="delete")
         current.delete()
 
