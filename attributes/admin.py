@@ -1,8 +1,17 @@
-"""Django admin for attributes. Saves and deletes go through `attributes.services`, like every other path."""
+"""Django admin for attributes. Saves and deletes go through `attributes.services`, like every other path.
+
+A write the service refuses (a protected name, a rename onto a name the customer has, a missing permission) rolls
+the whole admin request back and returns to the page with the service's reason, instead of a 500.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from customers.admin import CustomerAdmin
 from customers.models import Customer
@@ -13,7 +22,65 @@ from .models import Attribute, AttributeDefinition
 from .permissions import Action, has_permission
 
 
+class ServiceRefused(Exception):
+    """A service refused an admin write; `ServiceErrorsAdmin` rolls the request back and shows the reasons."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+@contextmanager
+def refused_by_service() -> Iterator[None]:
+    """Turn what the services raise for a refused write into ServiceRefused (and nothing else: Django's own 403s
+    stay 403s)."""
+    try:
+        yield
+    except ValidationError as error:
+        raise ServiceRefused(error.messages) from error
+    except PermissionDenied as error:
+        raise ServiceRefused([str(error) or "You do not have permission to do that."]) from error
+    except services.PreconditionFailed as error:
+        raise ServiceRefused([str(error)]) from error
+    except Attribute.DoesNotExist as error:
+        raise ServiceRefused(["The attribute was deleted by someone else meanwhile."]) from error
+
+
+class ServiceErrorsAdmin:
+    """Every POST runs in one transaction; if a service refuses a write in it, nothing of the request is kept
+    (log entries included) and the user is sent back to the same page with the reason."""
+
+    def _refusable(self, view, request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        try:
+            with transaction.atomic():
+                return view(request, *args, **kwargs)
+        except ServiceRefused as refused:
+            for reason in refused.reasons:
+                self.message_user(request, f"Nothing was changed: {reason}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refusable(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._refusable(super().delete_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        if request.POST.get("action") != "delete_selected":
+            # Other actions (rename across customers) report their own refusals and manage their transactions.
+            return super().changelist_view(request, *args, **kwargs)
+        return self._refusable(super().changelist_view, request, *args, **kwargs)
+
+
 class AttributeAdminForm(forms.ModelForm):
+    confirm = forms.CharField(
+        label="Confirm rename",
+        required=False,
+        help_text="Renaming a protected name away removes it like a deletion: type its current name to confirm.",
+    )
+
     class Meta:
         model = Attribute
         fields = ["customer", "attribute_name", "attribute_value"]
@@ -23,6 +90,14 @@ class AttributeAdminForm(forms.ModelForm):
         # No maxlength attribute: the browser would silently cut a longer value instead of showing the error.
         if "attribute_value" in self.fields:  # absent when the user may only view (every field read-only)
             self.fields["attribute_value"].widget.attrs.pop("maxlength", None)
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        if self.instance.pk is not None:
+            # The customer is read-only on change, yet (customer, name) must still be checked: a rename onto a
+            # name the customer has is a form error here, before the service (which the database backs) refuses.
+            exclude.discard("customer")
+        return exclude
 
     def clean(self):
         cleaned = super().clean()
@@ -51,20 +126,30 @@ class AttributePermissionsAdmin:
         return has_permission(request.user, Action.DELETE)
 
 
-def save_attribute(request, obj: Attribute, change: bool) -> Attribute:
-    if change:
-        original = Attribute.objects.get(pk=obj.pk)
-        return services.attribute_update(
-            attribute=original, name=obj.attribute_name, value=obj.attribute_value, actor=request.user
+def save_attribute(request, obj: Attribute, change: bool, confirm: str | None = None) -> Attribute:
+    with refused_by_service():
+        if change:
+            original = Attribute.objects.get(pk=obj.pk)
+            return services.attribute_update(
+                attribute=original,
+                name=obj.attribute_name,
+                value=obj.attribute_value,
+                actor=request.user,
+                confirm=confirm,
+            )
+        outcome = services.attribute_upsert(
+            customer=obj.customer, name=obj.attribute_name, value=obj.attribute_value, actor=request.user
         )
-    outcome = services.attribute_upsert(
-        customer=obj.customer, name=obj.attribute_name, value=obj.attribute_value, actor=request.user
-    )
-    return outcome.attribute
+        return outcome.attribute
+
+
+def delete_attribute(request, obj: Attribute) -> None:
+    with refused_by_service():
+        services.attribute_delete(attribute=obj, actor=request.user)
 
 
 @admin.register(Attribute)
-class AttributeAdmin(AttributePermissionsAdmin, admin.ModelAdmin):
+class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelAdmin):
     form = AttributeAdminForm
     list_display = ["attribute_id", "customer", "attribute_name", "attribute_value", "last_modified"]
     list_display_links = ["attribute_id", "attribute_name"]
@@ -76,16 +161,28 @@ class AttributeAdmin(AttributePermissionsAdmin, admin.ModelAdmin):
     show_full_result_count = False
     actions = [rename_across_customers]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Moving an attribute to another customer is no write any service offers: fixed once created, rather than
+        # a form that accepts the change and silently keeps the old customer.
+        return [*self.readonly_fields, "customer"] if obj is not None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # The confirmation only means something when there is a name the user may rename away from.
+        if obj is not None and self.has_change_permission(request, obj):
+            return fields
+        return [f for f in fields if f != "confirm"]
+
     def save_model(self, request, obj, form, change):
-        saved = save_attribute(request, obj, change)
+        saved = save_attribute(request, obj, change, confirm=form.cleaned_data.get("confirm") or None)
         obj.pk, obj.created, obj.last_modified = saved.pk, saved.created, saved.last_modified
 
     def delete_model(self, request, obj):
-        services.attribute_delete(attribute=obj, actor=request.user)
+        delete_attribute(request, obj)
 
     def delete_queryset(self, request, queryset):
-        for attribute in queryset:
-            services.attribute_delete(attribute=attribute, actor=request.user)
+        for attribute in queryset.order_by("pk"):
+            delete_attribute(request, attribute)
 
     def has_rename_all_permission(self, request):
         return may_rename_all(request.user)
@@ -100,7 +197,7 @@ class AttributeInline(AttributePermissionsAdmin, admin.TabularInline):
     ordering = ["attribute_name"]
 
 
-class CustomerWithAttributesAdmin(CustomerAdmin):
+class CustomerWithAttributesAdmin(ServiceErrorsAdmin, CustomerAdmin):
     inlines = [AttributeInline]
 
     def save_formset(self, request, form, formset, change):
@@ -108,7 +205,7 @@ class CustomerWithAttributesAdmin(CustomerAdmin):
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)  # only sorts the forms into new, changed and deleted; writes nothing
         for obj in formset.deleted_objects:
-            services.attribute_delete(attribute=obj, actor=request.user)
+            delete_attribute(request, obj)
         for obj, _changed_fields in formset.changed_objects:
             save_attribute(request, obj, change=True)
         for obj in formset.new_objects:

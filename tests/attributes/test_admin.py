@@ -383,3 +383,136 @@ def test_customer_editor_without_attribute_write_permissions_can_still_save_the_
     customer.refresh_from_db()
     assert customer.customer_name == "Acme Fibre Limited"
     assert values(customer) == {"external_crm_id": "SF-12345"}
+
+
+# --- refusals by the service are admin errors, and change nothing --------------------------------------------------
+
+
+@pytest.fixture
+def protected(customer):
+    from tests.registry.conftest import define
+
+    define("billing_account_id", protected=True)
+    return make_attribute(customer, "billing_account_id", "BA-1")
+
+
+def error_messages(response) -> list[str]:
+    from django.contrib.messages import get_messages
+
+    return [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+
+
+def test_admin_delete_page_of_a_protected_name_is_refused_with_a_message(admin_client_, protected):
+    from django.contrib.admin.models import LogEntry
+
+    response = admin_client_.post(reverse("admin:attributes_attribute_delete", args=[protected.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert any("“billing_account_id” is protected" in m for m in error_messages(response))
+    assert Attribute.objects.filter(pk=protected.pk).exists()
+    assert not LogEntry.objects.exists()  # the deletion's log entry went with the rolled-back request
+
+
+def test_admin_delete_selected_with_a_protected_name_deletes_nothing(admin_client_, customer):
+    from tests.registry.conftest import define
+
+    first = make_attribute(customer, "billing_method", "quarterly")  # deleted before the refusal, then rolled back
+    define("billing_account_id", protected=True)
+    protected = make_attribute(customer, "billing_account_id", "BA-1")
+
+    response = admin_client_.post(
+        reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [first.pk, protected.pk], "post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert any("“billing_account_id” is protected" in m for m in error_messages(response))
+    assert values(customer) == {"billing_account_id": "BA-1", "billing_method": "quarterly"}
+
+
+def test_inline_delete_of_a_protected_row_is_refused_and_the_customer_is_unchanged(admin_client_, protected):
+    customer = protected.customer
+    row = {"attribute_id": protected.pk, "customer": customer.pk, "attribute_name": "billing_account_id",
+           "attribute_value": "BA-1", "DELETE": "on"}  # fmt: skip
+    data = customer_form_data(customer, [row], initial=1)
+    data["customer_name"] = "Renamed Customer"
+
+    response = admin_client_.post(customer_change_url(customer), data)
+
+    assert response.status_code == 302
+    assert any("“billing_account_id” is protected" in m for m in error_messages(response))
+    assert values(customer) == {"billing_account_id": "BA-1"}
+    customer.refresh_from_db()
+    assert customer.customer_name == "Acme Fiber Ltd"
+
+
+def test_inline_swap_of_two_names_is_refused_and_changes_nothing(admin_client_, customer):
+    a = make_attribute(customer, "rn_x", "1")
+    b = make_attribute(customer, "rn_y", "2")
+    rows = [
+        {"attribute_id": a.pk, "customer": customer.pk, "attribute_name": "rn_y", "attribute_value": "1"},
+        {"attribute_id": b.pk, "customer": customer.pk, "attribute_name": "rn_x", "attribute_value": "2"},
+    ]
+
+    response = admin_client_.post(customer_change_url(customer), customer_form_data(customer, rows, initial=2))
+
+    assert response.status_code in {200, 302}
+    if response.status_code == 302:
+        assert any("already has an attribute named" in m for m in error_messages(response))
+    assert values(customer) == {"rn_x": "1", "rn_y": "2"}
+
+
+def test_admin_rename_of_a_protected_name_needs_the_confirmation(admin_client_, protected):
+    data = {"attribute_name": "zz_gone", "attribute_value": "BA-1"}
+
+    refused = admin_client_.post(change_url(protected), data)
+    confirmed = admin_client_.post(change_url(protected), {**data, "confirm": "billing_account_id"})
+
+    assert refused.status_code == 302
+    assert refused.url == change_url(protected)
+    assert any("type its name to confirm the rename" in m for m in error_messages(refused))
+    assert confirmed.status_code == 302
+    assert confirmed.url == reverse(CHANGELIST)  # saved: a refusal returns to the change page
+    assert values(protected.customer) == {"zz_gone": "BA-1"}
+
+
+def test_admin_rename_of_a_protected_name_without_delete_permission_is_refused(client, protected):
+    client.force_login(make_user("view_customer_attribute", "update_customer_attribute", is_staff=True))
+
+    response = client.post(
+        change_url(protected), {"attribute_name": "zz_gone", "attribute_value": "BA-1", "confirm": "billing_account_id"}
+    )
+
+    assert response.status_code == 302
+    assert error_messages(response)
+    assert values(protected.customer) == {"billing_account_id": "BA-1"}
+
+
+# --- the customer of an attribute is fixed once created ------------------------------------------------------------
+
+
+def test_admin_change_page_shows_the_customer_read_only(admin_client_, attribute):
+    response = admin_client_.get(change_url(attribute))
+
+    assert response.status_code == 200
+    assert 'name="customer"' not in response.text
+    assert "Acme Fiber Ltd" in response.text
+
+
+def test_admin_change_cannot_move_an_attribute_to_another_customer(admin_client_, attribute):
+    other = make_customer()
+
+    response = admin_client_.post(
+        change_url(attribute),
+        {"customer": other.pk, "attribute_name": "external_crm_id", "attribute_value": "SF-12345"},
+    )
+
+    assert response.status_code == 302
+    assert Attribute.objects.get(pk=attribute.pk).customer_id == attribute.customer_id
+    assert not Attribute.objects.filter(customer=other).exists()
+
+
+def test_admin_add_page_still_asks_for_the_customer(admin_client_):
+    response = admin_client_.get(reverse(ADD))
+
+    assert 'name="customer"' in response.text
+    assert 'name="confirm"' not in response.text
