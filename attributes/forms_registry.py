@@ -24,6 +24,9 @@ class AttributeDefinitionForm(BootstrapFormMixin, forms.ModelForm):
         help_texts = {
             "name": "Lowercase with underscores, as customers' attributes use it, e.g. billing_account_id.",
             "example": "Shown to users as they type; it must fit the expected type.",
+            # Patterns run on RE2 (attributes/registry.py), so matching never backtracks.
+            "pattern": "For “regular expression”: the whole value must match it. RE2 syntax, up to 200 characters: "
+            "no backreferences, lookahead or lookbehind.",
         }
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
