@@ -219,6 +219,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER_RATE", default="6000/min"),
         "anon": env.str("API_THROTTLE_ANON_RATE", default="120/min"),
     },
+    # OPTIONS describes a route without looking up an object (crm_project/metadata.py).
+    "DEFAULT_METADATA_CLASS": "crm_project.metadata.RouteMetadata",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

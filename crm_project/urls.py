@@ -30,3 +30,5 @@ if settings.CRM_BENCH:  # bare-SQL baselines for `make bench`; never mounted oth
 
 # A database outage answers 503 with a clear message (JSON for the API), never a stack trace.
 handler500 = "crm_project.views.server_error"
+# Unknown paths under /crm/ answer JSON, as every API error does.
+handler404 = "crm_project.views.page_not_found"

@@ -6,14 +6,15 @@ import sys
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@require_safe  # GET and HEAD: load balancers probe with either
 def healthz(request):
     """Liveness and readiness in one: 200 when the database answers a query, 503 when it cannot."""
     try:
@@ -45,3 +46,10 @@ def server_error(request, *args, **kwargs):
     if _wants_json(request):
         return JsonResponse({"detail": "Internal server error."}, status=500)
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def page_not_found(request, exception):
+    """handler404: under /crm/ (or asked for JSON) a path that names nothing is a JSON 404 like the API's own."""
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)

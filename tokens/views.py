@@ -17,7 +17,7 @@ class TokenForm(BootstrapFormMixin, forms.Form):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def token_list(request):
     """The signed-in user's API tokens: create one (shown once) or revoke one."""
     new_token = None
