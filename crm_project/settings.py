@@ -183,7 +183,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", default=0)  # trust X-Forwarded-For only behind proxies
+# Trust X-Forwarded-For only behind this many proxies (0: the client is REMOTE_ADDR). One knob for django-axes
+# and the API throttles (NUM_PROXIES below): a spoofed header must not reset either counter.
+PROXY_COUNT = env_int("AXES_PROXY_COUNT", default=0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"AXES_PROXY_COUNT={PROXY_COUNT} must be 0 or more")
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -218,7 +223,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_THROTTLE_USER_RATE", default="6000/min"),
         "anon": env.str("API_THROTTLE_ANON_RATE", default="120/min"),
+        # Failed bearer authentications per client address (tokens/authentication.py).
+        "auth_failure": env.str("API_THROTTLE_AUTH_FAILURE_RATE", default="30/min"),
     },
+    # Client addresses for throttling: REMOTE_ADDR unless proxies are configured (DRF's default of None would
+    # trust any X-Forwarded-For a client sends).
+    "NUM_PROXIES": PROXY_COUNT,
     # OPTIONS describes a route without looking up an object (crm_project/metadata.py).
     "DEFAULT_METADATA_CLASS": "crm_project.metadata.RouteMetadata",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -1,11 +1,45 @@
-"""`Authorization: Bearer <token>` for DRF, as the specification's examples send it."""
+"""`Authorization: Bearer <token>` for DRF, as the specification's examples send it.
+
+Failed bearer authentications are counted per client address: past API_THROTTLE_AUTH_FAILURE_RATE every
+bearer request from that address answers 429 with Retry-After (a valid token included, so guessing cannot
+continue until the window passes). DRF's own throttles run after authentication and so never see a 401.
+"""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
+from rest_framework.throttling import SimpleRateThrottle
 
 from attributes.history import TOKEN_NAME
 
 from .models import ApiToken, digest
+
+
+class FailedAuthenticationThrottle(SimpleRateThrottle):
+    """Failed bearer authentications per client address (REMOTE_ADDR, or per NUM_PROXIES behind proxies)."""
+
+    scope = "auth_failure"
+
+    def get_cache_key(self, request, view=None) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+    def _recent(self, key: str) -> list[float]:
+        self.now = self.timer()
+        history = [moment for moment in self.cache.get(key, []) if moment > self.now - self.duration]
+        self.history = history
+        return history
+
+    def check(self, request) -> None:
+        """Raise Throttled (429 with Retry-After) while this address is past its limit of failures."""
+        if self.rate is None:
+            return
+        if len(self._recent(self.get_cache_key(request))) >= self.num_requests:
+            raise exceptions.Throttled(wait=self.wait())
+
+    def record_failure(self, request) -> None:
+        if self.rate is None:
+            return
+        key = self.get_cache_key(request)
+        self.cache.set(key, [self.timer(), *self._recent(key)], self.duration)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -15,6 +49,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
+        throttle = FailedAuthenticationThrottle()
+        throttle.check(request)
+        try:
+            return self._authenticate(header)
+        except exceptions.AuthenticationFailed:
+            throttle.record_failure(request)
+            raise
+
+    def _authenticate(self, header: list[bytes]):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid Authorization header: use 'Bearer <token>'."))
         try:

@@ -371,3 +371,105 @@ def test_anonymous_requests_beyond_the_anon_rate_get_429_with_retry_after(low_ra
     assert statuses == [200, 200]
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) > 0
+
+
+def test_anonymous_rate_ignores_a_spoofed_x_forwarded_for(low_rates, db):
+    """Without configured proxies the client is REMOTE_ADDR: a new X-Forwarded-For per request is no way round."""
+    client = APIClient()
+    for n in range(2):
+        assert client.get("/crm/schema/", headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code == 200
+
+    spoofed = [client.get("/crm/schema/", headers={"X-Forwarded-For": f"198.51.100.{n}"}) for n in range(2, 12)]
+
+    assert [response.status_code for response in spoofed] == [429] * 10
+
+
+def test_anonymous_rate_behind_a_configured_proxy_reads_the_address_it_appended(low_rates, db, monkeypatch):
+    """AXES_PROXY_COUNT=1 (one proxy, which appends the client address): the last X-Forwarded-For entry counts."""
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setattr(api_settings, "NUM_PROXIES", 1)
+    client = APIClient()
+    for _ in range(2):
+        client.get("/crm/schema/", headers={"X-Forwarded-For": "203.0.113.9, 192.0.2.1"})
+
+    assert client.get("/crm/schema/", headers={"X-Forwarded-For": "203.0.113.10, 192.0.2.1"}).status_code == 429
+    assert client.get("/crm/schema/", headers={"X-Forwarded-For": "192.0.2.2"}).status_code == 200
+
+
+def test_num_proxies_comes_from_the_axes_proxy_count(settings):
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == settings.AXES_IPWARE_PROXY_COUNT == 0
+
+
+@pytest.fixture
+def low_failure_rate(monkeypatch):
+    from tokens.authentication import FailedAuthenticationThrottle
+
+    monkeypatch.setattr(FailedAuthenticationThrottle, "THROTTLE_RATES", {"auth_failure": "5/min"})
+
+
+def test_failed_token_authentications_are_throttled_per_address(low_failure_rate, viewer):
+    wrong = [with_token(f"crm_wrong{n}").get(VIEW_PATH) for n in range(5)]
+
+    limited = with_token("crm_wrong_again").get(VIEW_PATH)
+
+    assert [response.status_code for response in wrong] == [401] * 5
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+
+
+def test_past_the_failure_limit_even_a_valid_token_waits_and_other_addresses_do_not(low_failure_rate, viewer):
+    _, raw = ApiToken.issue(user=viewer, name="t")
+    for n in range(5):
+        with_token(f"crm_wrong{n}").get(VIEW_PATH)
+
+    assert with_token(raw).get(VIEW_PATH).status_code == 429  # guessing cannot go on by luck
+    other_address = with_token(raw).get(VIEW_PATH, REMOTE_ADDR="192.0.2.77")
+    assert other_address.status_code == 200
+    spoofed = with_token("crm_wrong").get(VIEW_PATH, headers={"X-Forwarded-For": "198.51.100.1"})
+    assert spoofed.status_code == 429
+
+
+def test_successful_token_requests_do_not_count_as_failures(low_failure_rate, viewer):
+    _, raw = ApiToken.issue(user=viewer, name="t")
+
+    assert [with_token(raw).get(VIEW_PATH).status_code for _ in range(8)] == [200] * 8
+    assert with_token("crm_wrong").get(VIEW_PATH).status_code == 401
+
+
+def test_failure_rate_is_configurable_from_the_environment(run_child_settings):
+    assert run_child_settings({"API_THROTTLE_AUTH_FAILURE_RATE": "7/hour"}) == "7/hour"
+
+
+@pytest.fixture
+def run_child_settings(tmp_path):
+    """The auth-failure rate a fresh process reads from `extra` environment variables."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def _run(extra: dict[str, str]) -> str:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "ENV_FILE": os.devnull,
+            "DEBUG": "true",
+            "DJANGO_SETTINGS_MODULE": "crm_project.settings",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            **extra,
+        }
+        code = (
+            "from django.conf import settings; print(settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['auth_failure'])"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    return _run
