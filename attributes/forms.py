@@ -1,8 +1,22 @@
+import re
+
 from django import forms
 
 from customers.forms import BootstrapFormMixin
 
 from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH
+
+# `Attribute.etag`: the only version a form ever shows.
+ETAG = re.compile(r'"[0-9a-f]{24}"')
+NEVER_MATCHES = '"not-a-version"'
+
+
+def version_if_match(version: str | None) -> list[str] | None:
+    """The form's hidden version as If-Match. Anything but a real ETag (`*`, a weak or made-up tag) is stale:
+    it must not skip the check, so it becomes a tag that matches no attribute and the user sees the current one."""
+    if not version:
+        return None
+    return [version] if ETAG.fullmatch(version) else [NEVER_MATCHES]
 
 
 class AttributeForm(BootstrapFormMixin, forms.Form):
@@ -40,8 +54,7 @@ class AttributeForm(BootstrapFormMixin, forms.Form):
         self.fields["attribute_value"].widget.attrs["aria-describedby"] = "id_attribute_value_count"
 
     def if_match(self) -> list[str] | None:
-        version = self.cleaned_data.get("version")
-        return [version] if version else None
+        return version_if_match(self.cleaned_data.get("version"))
 
     def add_service_error(self, error) -> None:
         """Show a service's ValidationError next to the fields it names (or above the form)."""
@@ -58,5 +71,4 @@ class VersionForm(forms.Form):
     version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def if_match(self) -> list[str] | None:
-        version = self.cleaned_data.get("version") if self.is_valid() else None
-        return [version] if version else None
+        return version_if_match(self.cleaned_data.get("version") if self.is_valid() else self.data.get("version"))
