@@ -40,6 +40,23 @@ def require(user, action: Action) -> None:
         raise PermissionDenied(_MESSAGES[action])
 
 
+# Customer data (names, status) and customer search belong to the customers app: wherever an attribute page or
+# endpoint shows them or searches customers, it needs the customer view permission as well as its own. The
+# specification's attribute endpoints return attributes (ids, names, values) and need only their own permission.
+CUSTOMER_VIEW = "customers.view_customer"
+CUSTOMER_VIEW_MESSAGE = "You need the view_customer permission to see customer names and status or search customers."
+
+
+def may_see_customers(user) -> bool:
+    return user is not None and user.is_active and user.has_perm(CUSTOMER_VIEW)
+
+
+def require_customer_view(user) -> None:
+    """Raise PermissionDenied unless `user` may see customer data: see CUSTOMER_VIEW."""
+    if not may_see_customers(user):
+        raise PermissionDenied(CUSTOMER_VIEW_MESSAGE)
+
+
 def allowed_actions(user) -> dict[str, bool]:
     """`{"view": True, "create": False, ...}` for templates that show only what the user may do."""
     return {action.value: has_permission(user, action) for action in Action}
@@ -49,20 +66,30 @@ class AttributePermissionMixin(AccessMixin):
     """Class-based views: sign-in first (redirect to login), then the action's permission (403).
 
     `action` is one Action, or a tuple of them when the view needs several (an import creates and updates).
+    `shows_customers`: the page renders customer data or searches customers (the customer header, customer
+    names in a table or a CSV), so it also needs CUSTOMER_VIEW. True unless a page says otherwise, so a new page
+    cannot leak customers by omission.
     """
 
     action: Action | tuple[Action, ...] = Action.VIEW
+    shows_customers: bool = True
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         for action in self.action if isinstance(self.action, tuple) else (self.action,):
             require(request.user, action)
+        if self.shows_customers:
+            require_customer_view(request.user)
         return super().dispatch(request, *args, **kwargs)
 
 
 class AttributeApiPermission(BasePermission):
-    """DRF: the view maps each of its actions to an Action; an unmapped action is refused, GET included."""
+    """DRF: the view maps each of its actions to an Action; an unmapped action is refused, GET included.
+
+    Actions named in the view's `customer_data_actions` answer with customer data (the CSV export's
+    customer_name column) and also need CUSTOMER_VIEW.
+    """
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
@@ -75,4 +102,6 @@ class AttributeApiPermission(BasePermission):
         if action is None:  # an action nobody mapped is forbidden, not open
             return False
         require(request.user, action)  # raises PermissionDenied with the message naming the permission
+        if view.action in getattr(view, "customer_data_actions", ()):
+            require_customer_view(request.user)
         return True

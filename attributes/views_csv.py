@@ -97,6 +97,7 @@ class AttributeImportView(AttributePermissionMixin, TemplateView):
     """Upload a CSV and preview the import (POST with a file), then apply it (POST with the preview's token)."""
 
     action = (Action.CREATE, Action.UPDATE)  # an import creates and updates
+    shows_customers = False  # its report names rows by customer id only
     template_name = "attributes/import.html"
 
     def get_context_data(self, **kwargs):

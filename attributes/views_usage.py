@@ -16,7 +16,7 @@ from customers.models import Customer
 
 from . import services, usage
 from .models import Attribute, AttributeDefinition
-from .permissions import Action, AttributePermissionMixin, has_permission
+from .permissions import Action, AttributePermissionMixin, has_permission, may_see_customers
 from .validators import NAME_MAX_LENGTH, validate_attribute_name
 
 REGISTRY_PERMISSION = "attributes.manage_attribute_registry"
@@ -47,6 +47,7 @@ class UsageView(AttributePermissionMixin, TemplateView):
     """Every name in use with its figures; registry gaps; near-duplicate names."""
 
     action = Action.VIEW
+    shows_customers = False  # names and counts only; its links lead to the customer list, which checks for itself
     template_name = "attributes/usage.html"
 
     def get_context_data(self, **kwargs):
@@ -100,6 +101,7 @@ class RenameView(AttributePermissionMixin, TemplateView):
     """Rename or merge an attribute name across all customers: preview (dry run), then apply."""
 
     action = (Action.UPDATE, Action.DELETE)  # a merge deletes too
+    shows_customers = False  # its conflict lists name customers only for those who may see them (post below)
     template_name = "attributes/rename.html"
 
     def dispatch(self, request, *args, **kwargs):
@@ -140,7 +142,9 @@ class RenameView(AttributePermissionMixin, TemplateView):
         elif not report.renamed and not report.merged and not report.conflicts and not report.invalid:
             messages.info(request, f"No customer has the attribute {old}: there is nothing to rename.")
         conflicts, invalid = report.conflicts[:CONFLICTS_SHOWN], report.invalid[:CONFLICTS_SHOWN]
-        customers = Customer.objects.in_bulk([row[0] for row in conflicts + invalid])
+        customers = {}  # without customers.view_customer the lists show ids only
+        if may_see_customers(request.user):
+            customers = Customer.objects.in_bulk([row[0] for row in conflicts + invalid])
         context = self.get_context_data(
             form=form,
             report=report,

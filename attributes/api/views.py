@@ -94,6 +94,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         "list": Action.VIEW,
         "export": Action.VIEW,
     }
+    customer_data_actions = frozenset({"export"})  # its CSV has customer_name: also needs customers.view_customer
 
     @property
     def pagination_class(self):
@@ -285,6 +286,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         operation_id="attribute_export_csv",
         summary="Export attributes as CSV",
         description=_perm("view_customer_attribute")
+        + " It names customers, so it also needs `customers.view_customer`."
         + " Streams `customer_id,customer_name,attribute_name,attribute_value,last_modified`. Without "
         "parameters: every attribute. `customer_id`: one customer's. The customer search parameters of "
         "`GET /crm/customer/` export the attributes of the matching customers.",

@@ -46,3 +46,10 @@ def test_group_member_may_do_everything_with_attributes(group_name):
     user = make_user(groups=(group_name,))
 
     assert all(has_permission(user, action) for action in Action)
+
+
+def test_every_role_that_may_see_attribute_pages_may_see_customers():
+    """The attribute pages show customers, so they need customers.view_customer too (attributes/permissions.py)."""
+    for group in Group.objects.filter(permissions__codename="view_customer_attribute"):
+        user = make_user(groups=(group.name,))
+        assert user.has_perm("customers.view_customer"), f"{group.name} could see no attribute page"

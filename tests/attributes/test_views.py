@@ -23,6 +23,7 @@ VIEW, CREATE, UPDATE, DELETE = (
     "delete_customer_attribute",
 )
 ALL = (VIEW, CREATE, UPDATE, DELETE)
+VIEW_C = "view_customer"  # every page of the tab shows the customer, so each also needs the customer view permission
 HTMX = {"HX-Request": "true"}
 HTMX_MODAL = {**HTMX, "HX-Target": "attribute-modal-content"}
 
@@ -124,7 +125,7 @@ def request(client, method, url, data, headers):
 
 @pytest.mark.parametrize(("case", "method", "url", "perm", "data", "headers", "status"), VIEW_CASES, ids=CASE_IDS)
 def test_view_with_its_permission_succeeds(client, attribute, case, method, url, perm, data, headers, status):
-    client.force_login(make_user(perm))
+    client.force_login(make_user(VIEW_C, perm))
     before = values(attribute.customer)
 
     response = request(client, method, url(attribute), data, headers)
@@ -148,6 +149,21 @@ def test_view_without_its_permission_is_forbidden(client, attribute, case, metho
 
 
 @pytest.mark.parametrize(("case", "method", "url", "perm", "data", "headers", "status"), VIEW_CASES, ids=CASE_IDS)
+def test_view_without_customer_view_permission_is_forbidden(
+    client, attribute, case, method, url, perm, data, headers, status
+):
+    """All attribute permissions but not customers.view_customer: 403, the customer's name unseen, nothing written."""
+    client.force_login(make_user(*ALL, "change_customer", "add_customer", "delete_customer"))
+    before = values(attribute.customer)
+
+    response = request(client, method, url(attribute), data, headers)
+
+    assert response.status_code == 403
+    assert attribute.customer.customer_name not in response.text
+    assert values(attribute.customer) == before
+
+
+@pytest.mark.parametrize(("case", "method", "url", "perm", "data", "headers", "status"), VIEW_CASES, ids=CASE_IDS)
 def test_view_redirects_anonymous_users_to_sign_in(client, attribute, case, method, url, perm, data, headers, status):
     before = values(attribute.customer)
 
@@ -159,7 +175,7 @@ def test_view_redirects_anonymous_users_to_sign_in(client, attribute, case, meth
 
 
 def test_inactive_user_is_treated_as_signed_out(client, attribute):
-    client.force_login(make_user(*ALL, is_active=False))
+    client.force_login(make_user(VIEW_C, *ALL, is_active=False))
 
     response = client.get(tab_url(attribute.customer))
 
@@ -191,7 +207,7 @@ def test_customer_page_hides_the_attributes_tab_without_view_permission(client, 
 
 
 def test_tab_page_is_a_full_page_with_the_table(client, attribute):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     response = client.get(tab_url(attribute.customer))
 
@@ -208,7 +224,7 @@ def test_tab_page_is_a_full_page_with_the_table(client, attribute):
 
 
 def test_tab_loaded_in_place_returns_only_the_tab_area(client, attribute):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     response = client.get(tab_url(attribute.customer), headers={**HTMX, "HX-Target": "tab-area"})
 
@@ -220,7 +236,7 @@ def test_tab_loaded_in_place_returns_only_the_tab_area(client, attribute):
 
 
 def test_table_refresh_returns_only_the_table(client, attribute):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     response = client.get(tab_url(attribute.customer), headers={**HTMX, "HX-Target": "attributes-table"})
 
@@ -234,7 +250,7 @@ def test_table_refresh_returns_only_the_table(client, attribute):
 def test_table_is_sorted_by_name_and_dates_use_the_specified_format(client, customer):
     for name in ["vlan_id", "billing_method", "external_crm_id"]:
         make_attribute(customer, name, f"value-of-{name}")
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     html = client.get(tab_url(customer)).text
 
@@ -242,13 +258,13 @@ def test_table_is_sorted_by_name_and_dates_use_the_specified_format(client, cust
     assert positions == sorted(positions)
     created = Attribute.objects.get(customer=customer, attribute_name="vlan_id").created
     assert created.strftime("%Y-%m-%d %H:%M:%S") in html
-    assert re.search(r"<td class=\"nowrap\">\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}</td>", html)
+    assert re.search(r"<td class=\"nowrap\"[^>]*>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}</td>", html)
 
 
 def test_tab_shows_only_the_customers_own_attributes(client, customer):
     make_attribute(customer, "support_tier", "premium")
     make_attribute(make_customer(), "support_tier", "other-customers-value")
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     html = client.get(tab_url(customer)).text
 
@@ -257,7 +273,7 @@ def test_tab_shows_only_the_customers_own_attributes(client, customer):
 
 
 def test_empty_tab_invites_adding_an_attribute(client, customer):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user(VIEW_C, VIEW, CREATE))
 
     html = client.get(tab_url(customer)).text
 
@@ -266,7 +282,7 @@ def test_empty_tab_invites_adding_an_attribute(client, customer):
 
 
 def test_empty_tab_without_create_permission_has_no_add_button(client, customer):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     html = client.get(tab_url(customer)).text
 
@@ -275,7 +291,7 @@ def test_empty_tab_without_create_permission_has_no_add_button(client, customer)
 
 
 def test_tab_of_a_missing_customer_is_not_found(client):
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user(VIEW_C, *ALL))
 
     response = client.get(reverse("attributes:tab", args=[987654]))
 
@@ -286,7 +302,7 @@ def test_tab_of_a_missing_customer_is_not_found(client):
 
 
 def test_view_only_user_sees_no_add_edit_or_delete_buttons(client, attribute):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user(VIEW_C, VIEW))
 
     html = client.get(tab_url(attribute.customer)).text
 
@@ -309,7 +325,7 @@ def test_view_only_user_sees_no_add_edit_or_delete_buttons(client, attribute):
     ids=["create", "update", "delete"],
 )
 def test_each_button_appears_only_with_its_permission(client, attribute, perm, shown):
-    client.force_login(make_user(VIEW, perm))
+    client.force_login(make_user(VIEW_C, VIEW, perm))
 
     html = client.get(tab_url(attribute.customer)).text
 
@@ -320,7 +336,7 @@ def test_each_button_appears_only_with_its_permission(client, attribute, perm, s
 
 
 def test_user_with_all_permissions_sees_every_button_with_accessible_names(client, attribute):
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user(VIEW_C, *ALL))
 
     html = client.get(tab_url(attribute.customer)).text
 
@@ -335,7 +351,7 @@ def test_user_with_all_permissions_sees_every_button_with_accessible_names(clien
 
 
 def test_add_form_has_the_specified_fields_and_button(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     html = client.get(create_url(customer), headers=HTMX_MODAL).text
 
@@ -348,7 +364,7 @@ def test_add_form_has_the_specified_fields_and_button(client, customer):
 
 
 def test_value_input_has_no_maxlength_so_the_browser_never_truncates(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     html = client.get(create_url(customer)).text
 
@@ -357,7 +373,7 @@ def test_value_input_has_no_maxlength_so_the_browser_never_truncates(client, cus
 
 
 def test_add_via_form_with_150_characters_saves_the_whole_value(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(create_url(customer), {"attribute_name": "note", "attribute_value": "v" * 150})
 
@@ -366,7 +382,7 @@ def test_add_via_form_with_150_characters_saves_the_whole_value(client, customer
 
 
 def test_add_via_form_with_151_characters_shows_the_error_and_saves_nothing(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(create_url(customer), {"attribute_name": "note", "attribute_value": "v" * 151})
 
@@ -381,7 +397,7 @@ def test_add_via_form_with_151_characters_shows_the_error_and_saves_nothing(clie
 
 
 def test_add_via_htmx_with_151_characters_rerenders_the_modal_with_the_error(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(
         create_url(customer), {"attribute_name": "note", "attribute_value": "é" * 151}, headers=HTMX_MODAL
@@ -396,7 +412,7 @@ def test_add_via_htmx_with_151_characters_rerenders_the_modal_with_the_error(cli
 
 
 def test_add_via_form_counts_characters_not_bytes(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(create_url(customer), {"attribute_name": "note", "attribute_value": "é" * 150})
 
@@ -405,7 +421,7 @@ def test_add_via_form_counts_characters_not_bytes(client, customer):
 
 
 def test_add_via_form_with_a_bad_name_shows_the_rule_and_a_suggestion(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(
         create_url(customer), {"attribute_name": "External System ID", "attribute_value": "SF-1"}, headers=HTMX_MODAL
@@ -417,7 +433,7 @@ def test_add_via_form_with_a_bad_name_shows_the_rule_and_a_suggestion(client, cu
 
 
 def test_add_via_form_with_empty_fields_shows_required_errors(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(create_url(customer), {"attribute_name": "  ", "attribute_value": ""})
 
@@ -427,7 +443,7 @@ def test_add_via_form_with_empty_fields_shows_required_errors(client, customer):
 
 
 def test_add_via_form_with_a_control_character_is_rejected(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     response = client.post(create_url(customer), {"attribute_name": "note", "attribute_value": "a\x01b"})
 
@@ -437,7 +453,7 @@ def test_add_via_form_with_a_control_character_is_rejected(client, customer):
 
 
 def test_add_via_form_trims_name_and_value(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     client.post(create_url(customer), {"attribute_name": " billing_method ", "attribute_value": " quarterly "})
 
@@ -445,7 +461,7 @@ def test_add_via_form_trims_name_and_value(client, customer):
 
 
 def test_add_of_an_existing_name_updates_it_for_a_user_with_update_permission(client, attribute):
-    client.force_login(make_user(CREATE, UPDATE))
+    client.force_login(make_user(VIEW_C, CREATE, UPDATE))
 
     response = client.post(
         create_url(attribute.customer), {"attribute_name": "external_crm_id", "attribute_value": "SF-54321"}
@@ -458,7 +474,7 @@ def test_add_of_an_existing_name_updates_it_for_a_user_with_update_permission(cl
 
 
 def test_add_of_an_existing_name_is_refused_without_update_permission(client, attribute):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user(VIEW_C, VIEW, CREATE))
 
     response = client.post(
         create_url(attribute.customer), {"attribute_name": "external_crm_id", "attribute_value": "SF-54321"}
@@ -471,7 +487,7 @@ def test_add_of_an_existing_name_is_refused_without_update_permission(client, at
 
 
 def test_add_of_an_existing_name_via_htmx_explains_the_refusal_in_the_modal(client, attribute):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user(VIEW_C, VIEW, CREATE))
 
     response = client.post(
         create_url(attribute.customer),
@@ -486,7 +502,7 @@ def test_add_of_an_existing_name_via_htmx_explains_the_refusal_in_the_modal(clie
 
 
 def test_edit_form_is_filled_in_and_has_the_update_button(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
 
     html = client.get(update_url(attribute), headers=HTMX_MODAL).text
 
@@ -498,7 +514,7 @@ def test_edit_form_is_filled_in_and_has_the_update_button(client, attribute):
 
 
 def test_edit_via_form_changes_the_value(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
 
     response = client.post(update_url(attribute), {"attribute_name": "external_crm_id", "attribute_value": "SF-9"})
 
@@ -507,7 +523,7 @@ def test_edit_via_form_changes_the_value(client, attribute):
 
 
 def test_edit_via_form_renames_the_same_row(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
 
     client.post(update_url(attribute), {"attribute_name": "salesforce_id", "attribute_value": "SF-12345"})
 
@@ -517,7 +533,7 @@ def test_edit_via_form_renames_the_same_row(client, attribute):
 
 
 def test_edit_via_form_with_151_characters_shows_the_error_and_changes_nothing(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
 
     response = client.post(update_url(attribute), {"attribute_name": "external_crm_id", "attribute_value": "x" * 151})
 
@@ -529,7 +545,7 @@ def test_edit_via_form_with_151_characters_shows_the_error_and_changes_nothing(c
 
 def test_rename_onto_an_existing_name_shows_the_collision_and_changes_nothing(client, attribute):
     other = make_attribute(attribute.customer, "legacy_system_id", "OLD-CRM-789")
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
 
     response = client.post(
         update_url(other), {"attribute_name": "external_crm_id", "attribute_value": "changed"}, headers=HTMX_MODAL
@@ -542,7 +558,7 @@ def test_rename_onto_an_existing_name_shows_the_collision_and_changes_nothing(cl
 
 
 def test_rename_note_shows_after_a_rejected_rename(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
 
     html = client.post(update_url(attribute), {"attribute_name": "Bad Name", "attribute_value": "SF-1"}).text
 
@@ -554,7 +570,7 @@ def test_rename_note_shows_after_a_rejected_rename(client, attribute):
 
 
 def test_delete_confirmation_names_the_attribute_and_warns(client, attribute):
-    client.force_login(make_user(DELETE))
+    client.force_login(make_user(VIEW_C, DELETE))
 
     html = client.get(delete_url(attribute), headers=HTMX_MODAL).text
 
@@ -569,7 +585,7 @@ def test_delete_confirmation_names_the_attribute_and_warns(client, attribute):
 
 def test_delete_via_form_removes_the_attribute_and_redirects_to_the_tab(client, attribute):
     kept = make_attribute(attribute.customer, "vlan_id", "100")
-    client.force_login(make_user(DELETE))
+    client.force_login(make_user(VIEW_C, DELETE))
 
     response = client.post(delete_url(attribute))
 
@@ -578,7 +594,7 @@ def test_delete_via_form_removes_the_attribute_and_redirects_to_the_tab(client, 
 
 
 def test_delete_by_get_deletes_nothing(client, attribute):
-    client.force_login(make_user(DELETE))
+    client.force_login(make_user(VIEW_C, DELETE))
 
     client.get(delete_url(attribute))
 
@@ -600,7 +616,7 @@ def test_delete_by_get_deletes_nothing(client, attribute):
 )
 def test_attribute_of_another_customer_in_the_url_is_not_found(client, attribute, method, url_name, data):
     intruder_customer = make_customer()
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user(VIEW_C, *ALL))
     url = reverse(url_name, args=[intruder_customer.pk, attribute.pk])
 
     response = request(client, method, url, data, {})
@@ -610,7 +626,7 @@ def test_attribute_of_another_customer_in_the_url_is_not_found(client, attribute
 
 
 def test_missing_attribute_is_not_found(client, customer):
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user(VIEW_C, *ALL))
 
     response = client.get(reverse("attributes:update", args=[customer.pk, 987654]))
 
@@ -634,7 +650,7 @@ SCRIPT = "<script>alert('x')</script>"
 )
 def test_script_in_a_value_is_escaped(client, customer, url, headers):
     attribute = make_attribute(customer, "note", SCRIPT)
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user(VIEW_C, *ALL))
 
     html = client.get(url(attribute), headers=headers).text
 
@@ -643,7 +659,7 @@ def test_script_in_a_value_is_escaped(client, customer, url, headers):
 
 
 def test_script_in_a_value_is_stored_verbatim(client, customer):
-    client.force_login(make_user(CREATE))
+    client.force_login(make_user(VIEW_C, CREATE))
 
     client.post(create_url(customer), {"attribute_name": "note", "attribute_value": SCRIPT})
 
@@ -656,7 +672,7 @@ def test_script_in_a_value_is_stored_verbatim(client, customer):
 @pytest.fixture
 def csrf_client(db):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user(VIEW_C, *ALL))
     return client
 
 
@@ -718,18 +734,18 @@ def assert_table_refresh(response, *, message: str) -> None:
 
 
 def test_htmx_add_returns_the_refreshed_table_and_a_success_message(client, customer):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user(VIEW_C, VIEW, CREATE))
 
     response = client.post(
         create_url(customer), {"attribute_name": "vlan_id", "attribute_value": "100"}, headers=HTMX_MODAL
     )
 
     assert_table_refresh(response, message="Attribute vlan_id created.")
-    assert re.search(r'<th scope="row"[^>]*>vlan_id</th>\s*<td class="attr-value">100</td>', response.text)
+    assert re.search(r'<th scope="row"[^>]*>vlan_id</th>\s*<td class="attr-value"[^>]*>100</td>', response.text)
 
 
 def test_htmx_edit_returns_the_refreshed_table_and_a_success_message(client, attribute):
-    client.force_login(make_user(VIEW, UPDATE))
+    client.force_login(make_user(VIEW_C, VIEW, UPDATE))
 
     response = client.post(
         update_url(attribute), {"attribute_name": "external_crm_id", "attribute_value": "SF-9"}, headers=HTMX_MODAL
@@ -740,7 +756,7 @@ def test_htmx_edit_returns_the_refreshed_table_and_a_success_message(client, att
 
 
 def test_htmx_delete_returns_the_refreshed_table_and_a_success_message(client, attribute):
-    client.force_login(make_user(VIEW, DELETE))
+    client.force_login(make_user(VIEW_C, VIEW, DELETE))
 
     response = client.post(delete_url(attribute), headers=HTMX_MODAL)
 
@@ -750,7 +766,7 @@ def test_htmx_delete_returns_the_refreshed_table_and_a_success_message(client, a
 
 
 def test_plain_post_redirects_to_the_tab_which_shows_the_message(client, customer):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user(VIEW_C, VIEW, CREATE))
 
     response = client.post(create_url(customer), {"attribute_name": "vlan_id", "attribute_value": "100"}, follow=True)
 
@@ -760,7 +776,7 @@ def test_plain_post_redirects_to_the_tab_which_shows_the_message(client, custome
 
 
 def test_add_of_the_same_value_reports_it_unchanged(client, attribute):
-    client.force_login(make_user(VIEW, CREATE, UPDATE))
+    client.force_login(make_user(VIEW_C, VIEW, CREATE, UPDATE))
 
     response = client.post(
         create_url(attribute.customer),
@@ -810,7 +826,7 @@ def shown_version(html: str) -> str:
 
 
 def test_edit_with_the_version_it_showed_saves(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
     version = shown_version(client.get(update_url(attribute)).text)
 
     response = client.post(
@@ -822,7 +838,7 @@ def test_edit_with_the_version_it_showed_saves(client, attribute):
 
 
 def test_edit_of_a_version_someone_else_changed_shows_theirs_and_saves_nothing(client, attribute):
-    client.force_login(make_user(UPDATE))
+    client.force_login(make_user(VIEW_C, UPDATE))
     version = shown_version(client.get(update_url(attribute), headers=HTMX_MODAL).text)
     services.attribute_update(attribute=attribute, value="SF-OTHER", actor=None)
 
@@ -839,7 +855,7 @@ def test_edit_of_a_version_someone_else_changed_shows_theirs_and_saves_nothing(c
 
 
 def test_delete_of_a_version_someone_else_changed_asks_again_and_deletes_nothing(client, attribute):
-    client.force_login(make_user(DELETE))
+    client.force_login(make_user(VIEW_C, DELETE))
     version = shown_version(client.get(delete_url(attribute), headers=HTMX_MODAL).text)
     services.attribute_update(attribute=attribute, value="SF-OTHER", actor=None)
 
@@ -849,3 +865,83 @@ def test_delete_of_a_version_someone_else_changed_asks_again_and_deletes_nothing
     assert "Someone else changed this attribute" in response.text
     assert "SF-OTHER" in response.text
     assert values(attribute.customer) == {"external_crm_id": "SF-OTHER"}
+
+
+# --- customer data needs customers.view_customer (attributes/permissions.py CUSTOMER_VIEW) ------------------------
+
+
+def api_client(user) -> Client:
+    from tokens.models import ApiToken
+
+    _, raw = ApiToken.issue(user=user, name="tests")
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+@pytest.mark.parametrize("query", ["", "?q=Acme", "?status=Open", "?attribute_name=external_crm_id"])
+def test_attributes_export_csv_needs_customer_view_permission(client, attribute, query):
+    url = reverse("attribute_csv:export") + query
+    client.force_login(make_user(*ALL))
+
+    refused = client.get(url)
+
+    assert refused.status_code == 403
+    assert attribute.customer.customer_name not in refused.text
+    client.force_login(make_user(VIEW_C, VIEW))
+    allowed = client.get(url)
+    assert allowed.status_code == 200
+    assert attribute.customer.customer_name in b"".join(allowed.streaming_content).decode()
+
+
+@pytest.mark.parametrize("query", ["", "?customer_id={customer}", "?attribute_name=external_crm_id"])
+def test_api_export_needs_customer_view_permission(attribute, query):
+    url = "/crm/attribute/export" + query.format(customer=attribute.customer_id)
+
+    refused = api_client(make_user(*ALL)).get(url)
+
+    assert refused.status_code == 403
+    assert "view_customer" in refused.json()["detail"]
+    allowed = api_client(make_user(VIEW_C, VIEW)).get(url)
+    assert allowed.status_code == 200
+    assert attribute.customer.customer_name in b"".join(allowed.streaming_content).decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/crm/attribute/customer_id/{customer}",
+        "/crm/attribute/attribute_id/{attribute}",
+        "/crm/attribute/?attribute_name=external_crm_id",
+        "/crm/attribute/customer_id/{customer}/history",
+        "/crm/attribute/usage",
+    ],
+)
+def test_api_endpoints_returning_only_attributes_need_only_the_specified_permission(attribute, url):
+    """The specification's list: view_customer_attribute reads attributes; they carry no customer name."""
+    response = api_client(make_user(VIEW)).get(url.format(customer=attribute.customer_id, attribute=attribute.pk))
+
+    assert response.status_code == 200
+    assert attribute.customer.customer_name not in response.text
+
+
+def test_usage_page_needs_no_customer_view_permission_and_names_no_customer(client, attribute):
+    client.force_login(make_user(VIEW))
+
+    response = client.get(reverse("attribute_usage:usage"))
+
+    assert response.status_code == 200
+    assert "external_crm_id" in response.text
+    assert attribute.customer.customer_name not in response.text
+
+
+@pytest.mark.parametrize(("extra", "shows_name"), [((), False), ((VIEW_C,), True)])
+def test_rename_conflicts_name_customers_only_with_customer_view_permission(client, customer, extra, shows_name):
+    make_attribute(customer, "tier", "gold")
+    make_attribute(customer, "service_tier", "silver")
+    client.force_login(make_user(UPDATE, DELETE, "manage_attribute_registry", *extra))
+
+    response = client.post(reverse("attribute_usage:rename"), {"old_name": "tier", "new_name": "service_tier"})
+
+    assert response.status_code == 200
+    assert f"#{customer.pk}" in response.text  # the conflict is listed either way
+    assert (customer.customer_name in response.text) is shows_name
+    assert values(customer) == {"tier": "gold", "service_tier": "silver"}

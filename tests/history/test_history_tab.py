@@ -35,7 +35,7 @@ def make_changes(customer, count: int) -> None:
 
 
 def test_history_tab_shows_the_customers_changes_to_a_viewer(client, customer, attribute):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
     make_attribute(make_customer(), "secret_other_customer", "nope")
 
     response = client.get(url(customer))
@@ -64,7 +64,7 @@ def test_history_tab_redirects_anonymous_users_to_login(client, customer):
 
 
 def test_history_tab_of_an_unknown_customer_is_404(client):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
 
     assert client.get("/customers/999999/attributes/history/").status_code == 404
 
@@ -80,7 +80,7 @@ def test_history_tab_link_shows_only_with_view_permission(client, customer):
 
 
 def test_htmx_request_for_the_tab_area_gets_the_fragment_only(client, customer, attribute):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
 
     response = client.get(url(customer), **HTMX_TAB)
 
@@ -94,7 +94,7 @@ def test_htmx_request_for_the_tab_area_gets_the_fragment_only(client, customer, 
 
 
 def test_history_is_newest_first(client, customer):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
     make_changes(customer, 5)
 
     html = client.get(url(customer)).content.decode()
@@ -107,7 +107,7 @@ def test_history_is_newest_first(client, customer):
 
 
 def test_history_pages_sixty_changes_into_two_pages(client, customer):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
     make_changes(customer, 60)
     newest_first = [r.history_id for r in reversed(history_rows(customer_id=customer.pk))]
 
@@ -123,7 +123,7 @@ def test_history_pages_sixty_changes_into_two_pages(client, customer):
 
 
 def test_history_page_beyond_the_last_shows_the_last_page(client, customer):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
     make_changes(customer, 3)
 
     response = client.get(url(customer), {"page": 99})
@@ -133,7 +133,7 @@ def test_history_page_beyond_the_last_shows_the_last_page(client, customer):
 
 
 def test_history_without_changes_says_so(client, customer):
-    client.force_login(make_user(VIEW))
+    client.force_login(make_user("view_customer", VIEW))
 
     html = client.get(url(customer)).content.decode()
 
@@ -141,7 +141,7 @@ def test_history_without_changes_says_so(client, customer):
 
 
 def test_history_escapes_values_and_names_it_shows(client, customer):
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user("view_customer", *ALL))
     attribute = make_attribute(customer, "notes", "<script>alert(1)</script>")
     services.attribute_update(attribute=attribute, value="<b>bold</b>", actor=None)
     services.attribute_delete(attribute=attribute, actor=None)
@@ -156,7 +156,7 @@ def test_history_escapes_values_and_names_it_shows(client, customer):
 
 
 def test_history_shows_who_changed_what_and_through_which_path(client, customer):
-    user = make_user(*ALL, username="carol")
+    user = make_user("view_customer", *ALL, username="carol")
     client.force_login(user)
     client.post(
         f"/customers/{customer.pk}/attributes/add/", {"attribute_name": "billing_plan", "attribute_value": "annual"}
@@ -173,7 +173,7 @@ def test_history_shows_who_changed_what_and_through_which_path(client, customer)
 
 
 def test_history_query_count_does_not_grow_with_the_rows_shown(client, customer):
-    client.force_login(make_user(*ALL))
+    client.force_login(make_user("view_customer", *ALL))
     small, large = customer, make_customer()
     make_changes(small, 5)
     make_changes(large, 60)
@@ -188,8 +188,8 @@ def test_history_query_count_does_not_grow_with_the_rows_shown(client, customer)
 
 
 def test_history_names_the_api_token_and_escapes_it(client, customer):
-    client.force_login(make_user(VIEW))
-    writer = bearer(make_user(*ALL, username="integration"), "<b>sync</b>")
+    client.force_login(make_user("view_customer", VIEW))
+    writer = bearer(make_user("view_customer", *ALL, username="integration"), "<b>sync</b>")
     writer.put(
         "/crm/attribute/",
         {"customer_id": customer.pk, "attribute_name": "billing_plan", "attribute_value": "annual"},

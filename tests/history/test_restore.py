@@ -92,7 +92,7 @@ def test_restore_of_the_current_value_changes_and_records_nothing(client, editor
 
 
 def test_restore_needs_create_permission(client, customer, deleted):
-    client.force_login(make_user(VIEW, UPDATE, DELETE))
+    client.force_login(make_user("view_customer", VIEW, UPDATE, DELETE))
 
     response = client.post(restore_url(customer, deleted))
 
@@ -101,7 +101,7 @@ def test_restore_needs_create_permission(client, customer, deleted):
 
 
 def test_create_permission_alone_restores_a_deleted_name(client, customer, deleted):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user("view_customer", VIEW, CREATE))
 
     client.post(restore_url(customer, deleted))
 
@@ -109,7 +109,7 @@ def test_create_permission_alone_restores_a_deleted_name(client, customer, delet
 
 
 def test_restoring_a_value_onto_an_existing_name_needs_update_permission(client, customer, attribute, changed):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user("view_customer", VIEW, CREATE))
     before = len(history_rows())
 
     response = client.post(restore_url(customer, changed), follow=True)
@@ -193,7 +193,7 @@ def test_history_offers_restore_for_deleted_and_earlier_values_but_not_the_curre
 
 
 def test_history_hides_restore_without_create_permission(client, customer, story):
-    client.force_login(make_user(VIEW, UPDATE, DELETE))
+    client.force_login(make_user("view_customer", VIEW, UPDATE, DELETE))
 
     html = client.get(history_url(customer)).content.decode()
 
@@ -202,7 +202,7 @@ def test_history_hides_restore_without_create_permission(client, customer, story
 
 
 def test_history_offers_create_only_users_restore_of_deleted_names_only(client, customer, story):
-    client.force_login(make_user(VIEW, CREATE))
+    client.force_login(make_user("view_customer", VIEW, CREATE))
 
     html = client.get(history_url(customer)).content.decode()
 

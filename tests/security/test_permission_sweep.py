@@ -8,6 +8,10 @@ Each URL and method is visited as: anonymous (pages redirect to sign-in, the API
 user with no permission; each role group (Support, Customer admin, Integration); a user holding exactly the
 needed permissions; and, for each needed permission, a user holding every other permission but that one.
 Whoever holds the need gets a success (2xx, or a redirect that is not to sign-in); whoever does not gets 403.
+
+Customer data (names, status) is the customers app's: a URL that shows it needs view_customer. Every URL that
+needs no customer permission is visited by a user holding every other permission, and its answer must not
+name a customer.
 """
 
 import dataclasses
@@ -22,11 +26,15 @@ from rest_framework.test import APIClient
 from tests.factories import ensure_role_groups, make_user
 from tests.security.conftest import ALL_CODENAMES, ROLES
 from tests.security.urlmap import (
+    ADD_C,
+    CHANGE_C,
+    DELETE_C,
     EXPECTED,
     LOGIN,
     PUBLIC,
     ROUTES,
     SWEPT,
+    VIEW_C,
     Objects,
     Route,
     make_objects,
@@ -134,6 +142,32 @@ def test_url_is_reachable_only_with_the_permission_it_needs(route, method, objec
                 failures.append(f"{method} {path} as {visitor.label}: {problem}")
             transaction.set_rollback(True)
     assert not failures, "\n".join(failures)
+
+
+CUSTOMER_PERMISSIONS = {VIEW_C, ADD_C, CHANGE_C, DELETE_C}
+WITHOUT_CUSTOMERS = [
+    (route, method)
+    for route, method in SWEPT
+    if (need := EXPECTED.get(route.name, {}).get(method)) is not None
+    and not (isinstance(need, tuple) and CUSTOMER_PERMISSIONS & set(need))
+]
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+@pytest.mark.parametrize(
+    ("route", "method"), WITHOUT_CUSTOMERS, ids=[f"{method} {route.name}" for route, method in WITHOUT_CUSTOMERS]
+)
+def test_url_without_customer_permission_shows_no_customer_data(route, method, objects, world):
+    """Pages and endpoints that do not need view_customer name no customer, even to a user holding all else."""
+    visitor = Visitor("everything but view_customer", make_user(*(set(ALL_CODENAMES) - {VIEW_C})), frozenset())
+    path, response = _send(route, method, visitor, objects)
+    assert response.status_code < 500, f"{method} {path}: {response.status_code}"
+    body = _body(response).decode(errors="replace")
+    for name in (world.customer.customer_name, world.other_customer.customer_name):
+        assert name not in body, f"{method} {path} names the customer {name!r} to a user without view_customer"
 
 
 ADMIN_PAGES = ["/admin/", "/admin/attributes/attribute/", "/admin/customers/customer/", "/admin/axes/accessattempt/"]

@@ -24,7 +24,9 @@ VIEW_A, CREATE_A, UPDATE_A, DELETE_A = (
 )
 REGISTRY = "manage_attribute_registry"
 
-# URL name (namespace:name; the route for an unnamed URL) -> method -> what it needs.
+# URL name (namespace:name; the route for an unnamed URL) -> method -> what it needs. A page or endpoint that shows
+# customer data (names, status) or searches customers needs VIEW_C as well as its own permission
+# (attributes/permissions.py CUSTOMER_VIEW); test_permission_sweep checks that no other one shows customer names.
 EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "/": {"GET": PUBLIC},  # redirects to the customer list, which then asks for sign-in
     "healthz": {"GET": PUBLIC},
@@ -39,14 +41,14 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "customers:detail": {"GET": (VIEW_C,)},
     "customers:update": {"GET": (CHANGE_C,), "POST": (CHANGE_C,)},
     "customers:delete": {"GET": (DELETE_C,), "POST": (DELETE_C,)},
-    "attributes:tab": {"GET": (VIEW_A,)},
-    "attributes:export": {"GET": (VIEW_A,)},
-    "attributes:create": {"GET": (CREATE_A,), "POST": (CREATE_A,)},
-    "attributes:history": {"GET": (VIEW_A,)},
-    "attributes:restore": {"POST": (CREATE_A,)},
-    "attributes:update": {"GET": (UPDATE_A,), "POST": (UPDATE_A,)},
-    "attributes:delete": {"GET": (DELETE_A,), "POST": (DELETE_A,)},
-    "attribute_csv:export": {"GET": (VIEW_A,)},
+    "attributes:tab": {"GET": (VIEW_A, VIEW_C)},
+    "attributes:export": {"GET": (VIEW_A, VIEW_C)},
+    "attributes:create": {"GET": (CREATE_A, VIEW_C), "POST": (CREATE_A, VIEW_C)},
+    "attributes:history": {"GET": (VIEW_A, VIEW_C)},
+    "attributes:restore": {"POST": (CREATE_A, VIEW_C)},
+    "attributes:update": {"GET": (UPDATE_A, VIEW_C), "POST": (UPDATE_A, VIEW_C)},
+    "attributes:delete": {"GET": (DELETE_A, VIEW_C), "POST": (DELETE_A, VIEW_C)},
+    "attribute_csv:export": {"GET": (VIEW_A, VIEW_C)},
     "attribute_csv:import": {"GET": (CREATE_A, UPDATE_A), "POST": (CREATE_A, UPDATE_A)},
     "attribute_usage:usage": {"GET": (VIEW_A,)},
     "attribute_usage:rename": {"GET": (UPDATE_A, DELETE_A, REGISTRY), "POST": (UPDATE_A, DELETE_A, REGISTRY)},
@@ -61,7 +63,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "swagger-ui": {"GET": PUBLIC},
     "attribute": {"GET": (VIEW_A,), "PUT": (CREATE_A,)},
     "attribute-bulk": {"PUT": (CREATE_A,)},
-    "attribute-export": {"GET": (VIEW_A,)},
+    "attribute-export": {"GET": (VIEW_A, VIEW_C)},
     "attribute-usage": {"GET": (VIEW_A,)},
     "attribute-detail": {"GET": (VIEW_A,), "PATCH": (UPDATE_A,), "DELETE": (DELETE_A,)},
     "attribute-customer": {"GET": (VIEW_A,)},

@@ -54,7 +54,7 @@ def test_apply_renames_and_redirects_with_message(client, login, dataset):
 
 
 def test_preview_lists_conflicts_and_offers_no_apply(client, login, dataset):
-    login(*RENAMER)
+    login(*RENAMER, "view_customer")  # customer names only with the customer view permission
 
     response = client.post(PAGE, {"old_name": "billing_methods", "new_name": "billing_method", "preview": "1"})
 
