@@ -35,7 +35,7 @@ class BulkRejected(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BulkItem:
     index: int
     customer_id: int
@@ -81,50 +81,79 @@ def validate_bulk_items(items: list[dict]) -> list[ItemError]:
     return _validate_items(rows, seen={})[1]
 
 
-def _plan(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkItem, Attribute, Result]]:
-    """Lock the rows the items touch and decide, per item, whether it creates, updates or changes nothing."""
-    # Rows are locked in id order (never changes, unlike a name a rename may change meanwhile), so two
-    # concurrent bulk writes over the same rows queue behind each other instead of deadlocking.
-    existing = {
+def _key(item: BulkItem) -> tuple[int, str]:
+    return (item.customer_id, item.name)
+
+
+def _decide(item: BulkItem, attribute: Attribute | None, *, actor, operation: str, now) -> tuple[Attribute, Result]:
+    """Whether `item` creates, updates or leaves unchanged `attribute` (None: the key is free), marking history."""
+    if attribute is None:
+        attribute = Attribute(
+            customer_id=item.customer_id,
+            attribute_name=item.name,
+            attribute_value=item.value,
+            created=now,
+            last_modified=now,
+        )
+        history.mark(attribute, actor=actor, operation=operation)
+        return attribute, Result.CREATED
+    if attribute.attribute_value == item.value:
+        return attribute, Result.UNCHANGED
+    history.mark(attribute, actor=actor, operation=operation, previous_value=attribute.attribute_value)
+    attribute.attribute_value = item.value
+    attribute.last_modified = now
+    return attribute, Result.UPDATED
+
+
+def _stored(items: list[BulkItem]) -> dict[tuple[int, str], Attribute]:
+    return {
         (a.customer_id, a.attribute_name): a
-        for a in Attribute.objects.select_for_update()
-        .filter(customer_id__in={i.customer_id for i in items}, attribute_name__in={i.name for i in items})
-        .order_by("pk")
+        for a in Attribute.objects.filter(
+            customer_id__in={i.customer_id for i in items}, attribute_name__in={i.name for i in items}
+        )
     }
+
+
+def _preview(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkItem, Attribute, Result]]:
+    """What writing the items would do, from the rows as they are now; locks nothing (dry runs, counting)."""
+    existing, now = _stored(items), timezone.now()
+    return [
+        (item, *_decide(item, existing.get(_key(item)), actor=actor, operation=operation, now=now)) for item in items
+    ]
+
+
+def _write(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkItem, Attribute, Result]]:
+    """Create, update or leave each item, inside the caller's transaction; results in the items' order.
+
+    Every key is taken in one global order, (customer_id, attribute_name): one INSERT … ON CONFLICT inserts
+    the free keys and locks the rows holding the others, so a concurrent writer of the same key is neither
+    an error nor a deadlock (it waits its turn). Only then are the held rows read and compared.
+    """
     now = timezone.now()
+    ordered = sorted(items, key=_key)
+    candidates = [_decide(item, None, actor=actor, operation=operation, now=now)[0] for item in ordered]
+    inserted = {
+        (a.customer_id, a.attribute_name): a
+        for a in fastinsert.insert_or_lock(Attribute, candidates, ATTRIBUTE_COLUMNS, ["customer", "attribute_name"])
+    }
+    held = [item for item in ordered if _key(item) not in inserted]
+    existing = _stored(held) if held else {}  # locked by the INSERT above: nobody changes them until we commit
     plan = []
     for item in items:
-        attribute = existing.get((item.customer_id, item.name))
-        if attribute is None:
-            attribute = Attribute(
-                customer_id=item.customer_id,
-                attribute_name=item.name,
-                attribute_value=item.value,
-                created=now,
-                last_modified=now,
-            )
-            history.mark(attribute, actor=actor, operation=operation)
+        if (attribute := inserted.get(_key(item))) is not None:
             plan.append((item, attribute, Result.CREATED))
-        elif attribute.attribute_value == item.value:
-            plan.append((item, attribute, Result.UNCHANGED))
-        else:
-            history.mark(attribute, actor=actor, operation=operation, previous_value=attribute.attribute_value)
-            attribute.attribute_value = item.value
-            attribute.last_modified = now
-            plan.append((item, attribute, Result.UPDATED))
-    return plan
-
-
-def _apply(plan: list[tuple[BulkItem, Attribute, Result]], *, actor) -> None:
-    # Inserted in one global order for the same reason: each waits on a concurrent insert of the same key in turn.
-    created = sorted(
-        (attribute for _, attribute, result in plan if result is Result.CREATED),
-        key=lambda attribute: (attribute.customer_id, attribute.attribute_name),
-    )
+        elif (attribute := existing.get(_key(item))) is not None:
+            plan.append((item, *_decide(item, attribute, actor=actor, operation=operation, now=now)))
+        else:  # cannot happen with either database's ON CONFLICT; never write a wrong answer if it does
+            raise IntegrityError(f"attribute {_key(item)} neither inserted nor found")
+    _require_update_for(actor, plan)
     updated = [attribute for _, attribute, result in plan if result is Result.UPDATED]
-    fastinsert.insert_objects(Attribute, created, ATTRIBUTE_COLUMNS)  # sets attribute_id, like bulk_create
-    Attribute.objects.bulk_update(updated, ["attribute_value", "last_modified"], batch_size=500)
+    Attribute.objects.bulk_update(
+        sorted(updated, key=lambda a: a.pk), ["attribute_value", "last_modified"], batch_size=500
+    )
+    created = [inserted[_key(item)] for item in ordered if _key(item) in inserted]
     history.record_bulk([(a, "+") for a in created] + [(a, "~") for a in updated], actor=actor)
+    return plan
 
 
 def _require_update_for(actor, plan) -> None:
@@ -155,11 +184,13 @@ def attribute_bulk_upsert(*, items: list[dict], actor) -> list[UpsertResult]:
     for attempt in range(_RACE_RETRIES):
         try:
             with transaction.atomic():
-                plan = _plan(valid, actor=actor, operation="bulk")
-                _require_update_for(actor, plan)
-                _apply(plan, actor=actor)
+                plan = _write(valid, actor=actor, operation="bulk")
         except IntegrityError:
-            # A concurrent writer created one of our names after we looked: plan again (now an update).
+            # Not a lost race on a name (the INSERT takes those in turn) but a customer deleted meanwhile:
+            # check the items again, which names it; if they are all fine, try once more.
+            valid, errors = _validate_items(rows, seen={})
+            if errors:
+                raise BulkRejected(sorted(errors, key=lambda e: e.index)) from None
             if attempt == _RACE_RETRIES - 1:
                 raise
         else:
@@ -185,38 +216,59 @@ def attribute_import(
 ) -> ImportReport:
     """Import (line, customer_id, name, value) rows, e.g. from CSV: all or nothing for the whole file.
 
-    Needs create and update permission. Every row is checked; with any rejected row, or with `dry_run`,
-    nothing is written and the report says what would have happened. `progress(n)` is called per chunk.
+    Needs create and update permission. Every row is checked first; with any rejected row, or with `dry_run`,
+    nothing is written and the report says what would have happened. `progress(n)` is called per chunk read.
+    The rows are then written in chunks in (customer_id, attribute_name) order, whatever their order in the
+    file, in one transaction: the one global order of every bulk write, so two imports (or an import and a
+    bulk request) touching the same rows wait for each other instead of deadlocking.
     """
     authorize(actor, Action.CREATE)
     authorize(actor, Action.UPDATE)
     report = ImportReport()
     seen: dict[tuple[int, str], int] = {}
-    with transaction.atomic():
-        chunk: list[Row] = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                _import_chunk(chunk, seen, report, actor=actor, write=not dry_run, operation=operation)
-                if progress is not None:
-                    progress(len(chunk))
-                chunk = []
-        if chunk:
-            _import_chunk(chunk, seen, report, actor=actor, write=not dry_run, operation=operation)
-            if progress is not None:
-                progress(len(chunk))
-        if dry_run or report.rejected:
-            transaction.set_rollback(True)
-        else:
-            report.written = True
+    valid: list[BulkItem] = []
+    chunk: list[Row] = []
+
+    def check(chunk: list[Row]) -> None:
+        ok, errors = _validate_items(chunk, seen)
+        report.rejected.extend(sorted(errors, key=lambda e: e.index))
+        valid.extend(ok)
+        if progress is not None:
+            progress(len(chunk))
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            check(chunk)
+            chunk = []
+    if chunk:
+        check(chunk)
+    chunks = [valid[start : start + chunk_size] for start in range(0, len(valid), chunk_size)]
+    if dry_run or report.rejected:
+        for part in chunks:
+            _count(report, _preview(part, actor=actor, operation=operation))
+        return report
+    valid.sort(key=_key)
+    chunks = [valid[start : start + chunk_size] for start in range(0, len(valid), chunk_size)]
+    try:
+        with transaction.atomic():
+            for part in chunks:
+                _count(report, _write(part, actor=actor, operation=operation))
+    except IntegrityError:
+        # A customer was deleted after the rows were checked: say which rows, write nothing.
+        known = set(Customer.objects.filter(pk__in={i.customer_id for i in valid}).values_list("pk", flat=True))
+        gone = [
+            ItemError(i.index, "customer_id", "No customer with this id.") for i in valid if i.customer_id not in known
+        ]
+        if not gone:
+            raise
+        report.created = report.updated = report.unchanged = 0
+        report.rejected.extend(sorted(gone, key=lambda e: e.index))
+        return report
+    report.written = True
     return report
 
 
-def _import_chunk(chunk: list[Row], seen, report: ImportReport, *, actor, write: bool, operation: str) -> None:
-    valid, errors = _validate_items(chunk, seen)
-    report.rejected.extend(sorted(errors, key=lambda e: e.index))
-    plan = _plan(valid, actor=actor, operation=operation)
+def _count(report: ImportReport, plan: list[tuple[BulkItem, Attribute, Result]]) -> None:
     for _, _, result in plan:
         setattr(report, result.value, getattr(report, result.value) + 1)
-    if write and not report.rejected:
-        _apply(plan, actor=actor)

@@ -78,3 +78,70 @@ def insert_objects(model: type[models.Model], objs: Sequence[models.Model], fiel
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = router.db_for_write(model)
+
+
+def insert_or_lock(
+    model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str], unique: Sequence[str]
+) -> list[models.Model]:
+    """INSERT the objects whose `unique` key is free; lock the rows that already hold the others. Returns the inserted.
+
+    One `INSERT … ON CONFLICT (unique) DO UPDATE … WHERE false` (PostgreSQL and SQLite 3.35+): a key taken by
+    a committed row is not an error but a row lock (PostgreSQL locks the conflicting row even when the
+    WHERE leaves it unchanged, and waits for a writer whose insert of the key is still uncommitted), and
+    RETURNING names only the rows actually inserted. Keys are inserted or locked in the order of `objs`, so
+    callers that pass them in one global order never deadlock with each other. The returned objects have
+    their primary key set; the others stay unsaved, and the caller reads the rows it now holds.
+    """
+    if not objs:
+        return []
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    quote = connection.ops.quote_name
+    field_objs = [opts.get_field(name) for name in fields]
+    unique_cols = [opts.get_field(name).column for name in unique]
+    attnames = [f.attname for f in field_objs]
+    unique_attnames = [opts.get_field(name).attname for name in unique]
+    table_columns = f"{quote(opts.db_table)} ({', '.join(quote(f.column) for f in field_objs)})"
+    conflict = (
+        f" ON CONFLICT ({', '.join(quote(c) for c in unique_cols)}) DO UPDATE SET"
+        f" {quote(unique_cols[0])} = EXCLUDED.{quote(unique_cols[0])} WHERE false"
+        f" RETURNING {', '.join(quote(c) for c in [opts.pk.column, *unique_cols])}"
+    )
+    rows = [tuple(getattr(o, a) for a in attnames) for o in objs]
+    returned: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = ", ".join(f"%s::{f.cast_db_type(connection).split('(')[0]}[]" for f in field_objs)
+            # ORDER BY ordinality: rows are inserted (and conflicting rows locked) in exactly the given order.
+            sql = (
+                f"INSERT INTO {table_columns} SELECT {', '.join(f'u.c{i}' for i in range(len(field_objs)))} "
+                f"FROM unnest({types}) WITH ORDINALITY AS u({', '.join(f'c{i}' for i in range(len(field_objs)))}, n) "
+                f"ORDER BY u.n{conflict}"
+            )
+            for start in range(0, len(rows), BATCH):
+                batch = rows[start : start + BATCH]
+                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+                returned.extend(cursor.fetchall())
+        else:
+            dates = [i for i, f in enumerate(field_objs) if isinstance(f, models.DateTimeField)]
+            adapt = connection.ops.adapt_datetimefield_value
+            rows = [tuple(adapt(v) if i in dates and v is not None else v for i, v in enumerate(r)) for r in rows]
+            one = "(" + ", ".join(["%s"] * len(field_objs)) + ")"
+            per_statement = max(1, 30000 // len(field_objs))  # SQLite allows 32766 bound parameters
+            for start in range(0, len(rows), per_statement):
+                batch = rows[start : start + per_statement]
+                cursor.execute(
+                    f"INSERT INTO {table_columns} VALUES {', '.join([one] * len(batch))}{conflict}",
+                    [value for row in batch for value in row],
+                )
+                returned.extend(cursor.fetchall())
+    pks = {tuple(row[1:]): row[0] for row in returned}
+    inserted = []
+    for obj in objs:
+        pk = pks.get(tuple(getattr(obj, a) for a in unique_attnames))
+        if pk is not None:
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = connection.alias
+            inserted.append(obj)
+    return inserted
