@@ -276,6 +276,8 @@ STORAGES = {
 }
 # Tests render pages without running collectstatic first.
 WHITENOISE_MANIFEST_STRICT = False
+# Files browsers ask for at the site root (/favicon.ico), served by WhiteNoise.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # --- Security ---------------------------------------------------------------------------------------
 # Production-safe when DEBUG is off; each can be overridden, e.g. SECURE_SSL_REDIRECT=false behind a
