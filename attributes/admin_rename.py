@@ -34,6 +34,12 @@ class RenameAcrossCustomersForm(forms.Form):
         initial="",
         widget=forms.RadioSelect,
     )
+    confirm = forms.CharField(
+        label="Confirm a protected name",
+        max_length=NAME_MAX_LENGTH,
+        required=False,
+        help_text="Renaming a protected name removes it from every customer, like a delete: type it here to confirm.",
+    )
 
 
 @admin.action(
@@ -46,9 +52,10 @@ def rename_across_customers(modeladmin, request, queryset):
     form = RenameAcrossCustomersForm(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         new, prefer = form.cleaned_data["new_name"], form.cleaned_data["prefer"] or None
+        confirm = form.cleaned_data["confirm"] or None
         for old in names:
             if old != new:  # selecting the target name too is how one merges several spellings into it
-                _rename(modeladmin, request, old=old, new=new, prefer=prefer)
+                _rename(modeladmin, request, old=old, new=new, prefer=prefer, confirm=confirm)
         return None  # back to the changelist, where the messages show
     customers = (
         Attribute.objects.filter(attribute_name__in=names)
@@ -71,9 +78,9 @@ def rename_across_customers(modeladmin, request, queryset):
     return TemplateResponse(request, "admin/attributes/attribute/rename_across_customers.html", context)
 
 
-def _rename(modeladmin, request, *, old: str, new: str, prefer: str | None) -> None:
+def _rename(modeladmin, request, *, old: str, new: str, prefer: str | None, confirm: str | None) -> None:
     try:
-        report = services.attribute_rename_all(old=old, new=new, prefer=prefer, actor=request.user)
+        report = services.attribute_rename_all(old=old, new=new, prefer=prefer, actor=request.user, confirm=confirm)
     except (ValidationError, PermissionDenied) as error:
         text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         modeladmin.message_user(request, f"{old} was not renamed: {text}", messages.ERROR)

@@ -124,7 +124,12 @@ class RenameView(AttributePermissionMixin, TemplateView):
         apply = "apply" in request.POST
         try:
             report = services.attribute_rename_all(
-                old=old, new=new, prefer=form.cleaned_data["prefer"] or None, actor=request.user, dry_run=not apply
+                old=old,
+                new=new,
+                prefer=form.cleaned_data["prefer"] or None,
+                actor=request.user,
+                dry_run=not apply,
+                confirm=request.POST.get("confirm") or None,  # a protected name is typed again to apply (like a delete)
             )
         except ValidationError as error:
             errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
@@ -150,6 +155,7 @@ class RenameView(AttributePermissionMixin, TemplateView):
             report=report,
             old=old,
             new=new,
+            protected=getattr(services.definitions_for([old]).get(old), "protected", False),
             conflicts=[(customers.get(cid), cid, old_value, new_value) for cid, old_value, new_value in conflicts],
             invalid=[(customers.get(cid), cid, message) for cid, message in invalid],
             shown=CONFLICTS_SHOWN,

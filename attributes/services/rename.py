@@ -1,9 +1,10 @@
 """Rename or merge an attribute name across every customer in one all-or-nothing operation."""
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .. import history, registry
@@ -24,14 +25,40 @@ class RenameReport:
     written: bool = False
 
 
+_RACE_RETRIES = 5
+
+
+def _lock_names(names: list[str]) -> None:
+    """Serialise fleet renames that share a name (PostgreSQL; SQLite runs one write transaction at a time).
+
+    A transaction-scoped advisory lock per name, taken in one order, so x->y and y->x queue instead of deadlocking.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(f"rename:{n}".encode()).digest()[:8], "big", signed=True) for n in names
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def attribute_rename_all(
-    *, old: str, new: str, actor, prefer: str | None = None, dry_run: bool = False
+    *,
+    old: str,
+    new: str,
+    actor,
+    prefer: str | None = None,
+    dry_run: bool = False,
+    confirm: str | None = None,
 ) -> RenameReport:
     """Rename `old` to `new` on every customer; where a customer has both, merge them.
 
     A customer with both names and different values is a conflict: the whole operation is refused unless
     `prefer` says which value wins ("old" or "new"). Values moving to `new` must fit its registry entry.
-    Needs update and delete permission. Every changed attribute gets its own history row.
+    Needs update and delete permission; renaming a name the registry marks `protected` away deletes it for
+    every integration, so like a delete it needs `confirm` equal to the old name (a dry run does not).
+    Every changed attribute gets its own history row.
     """
     authorize(actor, Action.UPDATE)
     authorize(actor, Action.DELETE)
@@ -45,48 +72,74 @@ def attribute_rename_all(
         raise ValidationError({"new": "The new name is the same as the old one."})
     if prefer not in (None, *PREFER):
         raise ValidationError({"prefer": "Use old or new."})
-    definition = definitions_for([new]).get(new)
+    definitions = definitions_for([old, new])
+    if not dry_run and old in definitions and definitions[old].protected and confirm != old:
+        raise ValidationError(
+            {"confirm": f"“{old}” is protected: renaming it removes it from every customer; type its name to confirm."},
+            code="protected",
+        )
+    for _attempt in range(_RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                return _rename(old=old, new=new, actor=actor, prefer=prefer, dry_run=dry_run, definitions=definitions)
+        except IntegrityError:
+            # A writer created `new` on one of the customers after we looked (its row was not there to lock):
+            # look again, now with that row, so it is merged or reported as a conflict like any other.
+            continue
+    raise ValidationError(
+        {"new": f"“{new}” is being added to these customers right now by other writes; try the rename again."},
+        code="busy",
+    )
+
+
+def _rename(*, old: str, new: str, actor, prefer: str | None, dry_run: bool, definitions) -> RenameReport:
+    definition = definitions.get(new)
     report = RenameReport()
-    with transaction.atomic():
-        olds = list(Attribute.objects.select_for_update().filter(attribute_name=old).order_by("customer_id"))
-        news = {
-            a.customer_id: a
-            for a in Attribute.objects.select_for_update().filter(
-                attribute_name=new, customer_id__in=[a.customer_id for a in olds]
-            )
-        }
-        now = timezone.now()
-        renamed, value_changed, deleted = [], [], []
-        for attribute in olds:
-            target = news.get(attribute.customer_id)
-            if target is None:
-                try:
-                    registry.check_value(definition, new, attribute.attribute_value)
-                except ValidationError as error:
-                    report.invalid.append((attribute.customer_id, error.messages[0]))
-                    continue
-                history.mark(attribute, actor=actor, operation="rename_all", previous_name=old)
-                attribute.attribute_name, attribute.last_modified = new, now
-                renamed.append(attribute)
-                report.renamed += 1
+    _lock_names([old, new])
+    # Both names' rows of every customer with `old`, locked in one statement in the global order of all
+    # many-row writes (customer_id, attribute_name), never name by name.
+    locked = list(
+        Attribute.objects.select_for_update()
+        .filter(
+            attribute_name__in=[old, new],
+            customer_id__in=Attribute.objects.filter(attribute_name=old).values("customer_id"),
+        )
+        .order_by("customer_id", "attribute_name")
+    )
+    olds = [a for a in locked if a.attribute_name == old]
+    news = {a.customer_id: a for a in locked if a.attribute_name == new}
+    now = timezone.now()
+    renamed, value_changed, deleted = [], [], []
+    for attribute in olds:
+        target = news.get(attribute.customer_id)
+        if target is None:
+            try:
+                registry.check_value(definition, new, attribute.attribute_value)
+            except ValidationError as error:
+                report.invalid.append((attribute.customer_id, error.messages[0]))
                 continue
-            if target.attribute_value != attribute.attribute_value:
-                if prefer is None:
-                    report.conflicts.append((attribute.customer_id, attribute.attribute_value, target.attribute_value))
-                    continue
-                if prefer == "old":
-                    history.mark(target, actor=actor, operation="merge", previous_value=target.attribute_value)
-                    target.attribute_value, target.last_modified = attribute.attribute_value, now
-                    value_changed.append(target)
-            history.mark(attribute, actor=actor, operation="merge")
-            deleted.append(attribute)
-            report.merged += 1
-        if report.conflicts or report.invalid or dry_run:
-            return report
-        for attribute in deleted:  # one by one: simple-history records each delete with the marks set above
-            attribute.delete()
-        Attribute.objects.bulk_update(renamed, ["attribute_name", "last_modified"], batch_size=500)
-        Attribute.objects.bulk_update(value_changed, ["attribute_value", "last_modified"], batch_size=500)
-        history.record_bulk([(a, "~") for a in renamed] + [(a, "~") for a in value_changed], actor=actor)
-        report.written = True
+            history.mark(attribute, actor=actor, operation="rename_all", previous_name=old)
+            attribute.attribute_name, attribute.last_modified = new, now
+            renamed.append(attribute)
+            report.renamed += 1
+            continue
+        if target.attribute_value != attribute.attribute_value:
+            if prefer is None:
+                report.conflicts.append((attribute.customer_id, attribute.attribute_value, target.attribute_value))
+                continue
+            if prefer == "old":
+                history.mark(target, actor=actor, operation="merge", previous_value=target.attribute_value)
+                target.attribute_value, target.last_modified = attribute.attribute_value, now
+                value_changed.append(target)
+        history.mark(attribute, actor=actor, operation="merge")
+        deleted.append(attribute)
+        report.merged += 1
+    if report.conflicts or report.invalid or dry_run:
+        return report
+    for attribute in deleted:  # one by one: simple-history records each delete with the marks set above
+        attribute.delete()
+    Attribute.objects.bulk_update(renamed, ["attribute_name", "last_modified"], batch_size=500)
+    Attribute.objects.bulk_update(value_changed, ["attribute_value", "last_modified"], batch_size=500)
+    history.record_bulk([(a, "~") for a in renamed] + [(a, "~") for a in value_changed], actor=actor)
+    report.written = True
     return report

@@ -25,11 +25,18 @@ class Command(BaseCommand):
             choices=["old", "new"],
             help="Which value wins when a customer has both names with different values.",
         )
+        parser.add_argument(
+            "--confirm",
+            metavar="OLD",
+            help="OLD again, to rename a name the registry marks protected (it disappears for every integration).",
+        )
 
-    def handle(self, *args, old: str, new: str, dry_run: bool, prefer: str | None, **options):
+    def handle(self, *args, old: str, new: str, dry_run: bool, prefer: str | None, confirm: str | None, **options):
         try:
             with write_channel("cli"):
-                report = services.attribute_rename_all(old=old, new=new, actor=None, prefer=prefer, dry_run=dry_run)
+                report = services.attribute_rename_all(
+                    old=old, new=new, actor=None, prefer=prefer, dry_run=dry_run, confirm=confirm
+                )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         counts = f"{report.renamed} renamed, {report.merged} merged, {len(report.conflicts)} conflicts"
