@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
@@ -13,11 +13,11 @@ from .. import history, permissions
 from ..models import Attribute
 from ..permissions import Action
 from . import fastinsert
-from .common import Result, UpsertResult, authorize, definitions_for, normalize_and_validate
+from .common import Result, UpsertResult, authorize, definitions_for, lost_deadlock, normalize_and_validate
 
 BULK_MAX_ITEMS = 1000
 ATTRIBUTE_COLUMNS = ["customer", "attribute_name", "attribute_value", "created", "last_modified"]
-_RACE_RETRIES = 3
+_RACE_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,10 @@ def attribute_bulk_upsert(*, items: list[dict], actor) -> list[UpsertResult]:
                 raise BulkRejected(sorted(errors, key=lambda e: e.index)) from None
             if attempt == _RACE_RETRIES - 1:
                 raise
+        except OperationalError as error:
+            # Aborted to end a deadlock with a fleet rename (see common.lost_deadlock): run it again.
+            if not lost_deadlock(error) or attempt == _RACE_RETRIES - 1:
+                raise
         else:
             return [UpsertResult(attribute, result) for _, attribute, result in plan]
     raise AssertionError("unreachable")
@@ -251,9 +255,16 @@ def attribute_import(
     valid.sort(key=_key)
     chunks = [valid[start : start + chunk_size] for start in range(0, len(valid), chunk_size)]
     try:
-        with transaction.atomic():
-            for part in chunks:
-                _count(report, _write(part, actor=actor, operation=operation))
+        for attempt in range(_RACE_RETRIES):
+            report.created = report.updated = report.unchanged = 0
+            try:
+                with transaction.atomic():
+                    for part in chunks:
+                        _count(report, _write(part, actor=actor, operation=operation))
+                break
+            except OperationalError as error:  # aborted to end a deadlock (see common.lost_deadlock)
+                if not lost_deadlock(error) or attempt == _RACE_RETRIES - 1:
+                    raise
     except IntegrityError:
         # A customer was deleted after the rows were checked: say which rows, write nothing.
         known = set(Customer.objects.filter(pk__in={i.customer_id for i in valid}).values_list("pk", flat=True))

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 
 from .. import permissions, registry
 from ..models import Attribute, AttributeDefinition
@@ -51,6 +52,15 @@ def check_version(current: Attribute | None, if_match: Collection[str] | None) -
     tags = {tag.strip() for tag in if_match}
     if "*" not in tags and current.etag not in tags:
         raise PreconditionFailed(current, "The attribute was changed by someone else since you read it.")
+
+
+def lost_deadlock(error: DatabaseError) -> bool:
+    """The database broke a deadlock (or a serialisation failure) by aborting this transaction: retrying is safe.
+
+    Writers lock in one global order, so this is rare (a fleet rename moving rows onto names others insert),
+    and PostgreSQL's advice for it is to run the transaction again.
+    """
+    return getattr(error.__cause__, "sqlstate", None) in {"40P01", "40001"}
 
 
 def definitions_for(names: Iterable[str]) -> dict[str, AttributeDefinition]:

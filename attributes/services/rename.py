@@ -4,14 +4,14 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .. import history, registry
 from ..models import Attribute
 from ..permissions import Action
 from ..validators import validate_attribute_name
-from .common import authorize, definitions_for
+from .common import authorize, definitions_for, lost_deadlock
 
 PREFER = ("old", "new")
 
@@ -86,10 +86,37 @@ def attribute_rename_all(
             # A writer created `new` on one of the customers after we looked (its row was not there to lock):
             # look again, now with that row, so it is merged or reported as a conflict like any other.
             continue
+        except OperationalError as error:
+            # That writer (a bulk write holding its new row) may wait for one of ours: the database ends the
+            # deadlock by aborting one side, and the side it aborts runs again.
+            if not lost_deadlock(error):
+                raise
     raise ValidationError(
         {"new": f"“{new}” is being added to these customers right now by other writes; try the rename again."},
         code="busy",
     )
+
+
+@dataclass
+class _Changes:
+    renamed: list = field(default_factory=list)
+    value_changed: list = field(default_factory=list)
+    deleted: list = field(default_factory=list)
+
+
+def _merge(attribute: Attribute, target: Attribute, *, prefer, actor, now, report: RenameReport, changes) -> None:
+    """`attribute` (old name) goes into `target` (new name) of the same customer, by the conflict rules."""
+    if target.attribute_value != attribute.attribute_value:
+        if prefer is None:
+            report.conflicts.append((attribute.customer_id, attribute.attribute_value, target.attribute_value))
+            return
+        if prefer == "old":
+            history.mark(target, actor=actor, operation="merge", previous_value=target.attribute_value)
+            target.attribute_value, target.last_modified = attribute.attribute_value, now
+            changes.value_changed.append(target)
+    history.mark(attribute, actor=actor, operation="merge")
+    changes.deleted.append(attribute)
+    report.merged += 1
 
 
 def _rename(*, old: str, new: str, actor, prefer: str | None, dry_run: bool, definitions) -> RenameReport:
@@ -109,37 +136,76 @@ def _rename(*, old: str, new: str, actor, prefer: str | None, dry_run: bool, def
     olds = [a for a in locked if a.attribute_name == old]
     news = {a.customer_id: a for a in locked if a.attribute_name == new}
     now = timezone.now()
-    renamed, value_changed, deleted = [], [], []
+    changes = _Changes()
     for attribute in olds:
         target = news.get(attribute.customer_id)
-        if target is None:
-            try:
-                registry.check_value(definition, new, attribute.attribute_value)
-            except ValidationError as error:
-                report.invalid.append((attribute.customer_id, error.messages[0]))
-                continue
-            history.mark(attribute, actor=actor, operation="rename_all", previous_name=old)
-            attribute.attribute_name, attribute.last_modified = new, now
-            renamed.append(attribute)
-            report.renamed += 1
+        if target is not None:
+            _merge(attribute, target, prefer=prefer, actor=actor, now=now, report=report, changes=changes)
             continue
-        if target.attribute_value != attribute.attribute_value:
-            if prefer is None:
-                report.conflicts.append((attribute.customer_id, attribute.attribute_value, target.attribute_value))
-                continue
-            if prefer == "old":
-                history.mark(target, actor=actor, operation="merge", previous_value=target.attribute_value)
-                target.attribute_value, target.last_modified = attribute.attribute_value, now
-                value_changed.append(target)
-        history.mark(attribute, actor=actor, operation="merge")
-        deleted.append(attribute)
-        report.merged += 1
+        try:
+            registry.check_value(definition, new, attribute.attribute_value)
+        except ValidationError as error:
+            report.invalid.append((attribute.customer_id, error.messages[0]))
+            continue
+        changes.renamed.append(attribute)
+        report.renamed += 1
     if report.conflicts or report.invalid or dry_run:
         return report
-    for attribute in deleted:  # one by one: simple-history records each delete with the marks set above
+    renamed = _move(changes, old=old, new=new, prefer=prefer, actor=actor, now=now, report=report)
+    if report.conflicts:  # a target created meanwhile holds a different value: refused like any conflict
+        transaction.set_rollback(True)
+        return report
+    for attribute in changes.deleted:  # one by one: simple-history records each delete with the marks set
         attribute.delete()
-    Attribute.objects.bulk_update(renamed, ["attribute_name", "last_modified"], batch_size=500)
-    Attribute.objects.bulk_update(value_changed, ["attribute_value", "last_modified"], batch_size=500)
-    history.record_bulk([(a, "~") for a in renamed] + [(a, "~") for a in value_changed], actor=actor)
+    Attribute.objects.bulk_update(changes.value_changed, ["attribute_value", "last_modified"], batch_size=500)
+    history.record_bulk([(a, "~") for a in renamed] + [(a, "~") for a in changes.value_changed], actor=actor)
     report.written = True
     return report
+
+
+def _move(changes: _Changes, *, old: str, new: str, prefer, actor, now, report: RenameReport) -> list[Attribute]:
+    """Rename the planned rows to `new`, 500 to a statement; returns those renamed.
+
+    A customer may have got `new` after the rows were locked (a PUT creating it: there was no row to lock).
+    The statement then fails on the unique constraint, once that writer commits; the batch is retried row by
+    row, and a row whose target now exists is merged into it (locked first) by the usual rules.
+    """
+    moved = []
+    for start in range(0, len(changes.renamed), 500):
+        batch = changes.renamed[start : start + 500]
+        for attribute in batch:
+            attribute.attribute_name, attribute.last_modified = new, now
+        try:
+            with transaction.atomic():
+                Attribute.objects.bulk_update(batch, ["attribute_name", "last_modified"])
+        except IntegrityError:
+            pass
+        else:
+            moved.extend(batch)
+            continue
+        for attribute in batch:
+            if _move_one(attribute, new=new, now=now):
+                moved.append(attribute)
+                continue
+            attribute.attribute_name = old  # it stays old until it is deleted in the merge
+            report.renamed -= 1
+            target = Attribute.objects.select_for_update().get(customer_id=attribute.customer_id, attribute_name=new)
+            _merge(attribute, target, prefer=prefer, actor=actor, now=now, report=report, changes=changes)
+    for attribute in moved:
+        history.mark(attribute, actor=actor, operation="rename_all", previous_name=old)
+    return moved
+
+
+def _move_one(attribute: Attribute, *, new: str, now) -> bool:
+    """Rename one row; False when the customer has `new` now (then locked by us: it stays until we commit)."""
+    for _attempt in range(_RACE_RETRIES):
+        try:
+            with transaction.atomic():
+                Attribute.objects.filter(pk=attribute.pk).update(attribute_name=new, last_modified=now)
+        except IntegrityError:
+            # Lock the row in the way; if it was deleted meanwhile, the name is free again: try once more.
+            if Attribute.objects.select_for_update().filter(customer_id=attribute.customer_id, attribute_name=new):
+                return False
+        else:
+            return True
+    raise IntegrityError(f"“{new}” keeps appearing and disappearing on customer {attribute.customer_id}")
