@@ -1,5 +1,8 @@
 """API plumbing shared by every app's endpoints: strict JSON fields, errors, paging and throttling."""
 
+import codecs
+import json
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -8,10 +11,13 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
+from rest_framework.utils.json import strict_constant
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .parsing import MAX_ID, parse_id, parse_int, unstorable_character
 
 # Responses every operation may give, for the OpenAPI schema.
 ERRORS = {
@@ -27,7 +33,6 @@ UNSUPPORTED = {
 
 # The specification's timestamp format: "2025-01-04 10:30:00", in the configured TIME_ZONE.
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-MAX_ID = 2**63 - 1
 
 
 @extend_schema_field(
@@ -43,11 +48,9 @@ class SpecDateTimeField(serializers.DateTimeField):
 
 
 def object_id(raw: str | int) -> int:
-    """An id from a URL; beyond 64 bits it names nothing (404) rather than overflowing the driver (500)."""
-    if isinstance(raw, str) and len(raw) > 19:
-        raise Http404("Not found.")
-    number = int(raw)
-    if not 0 < number <= MAX_ID:
+    """An id from a URL; anything but 1 to 2**63 - 1 in ASCII digits names nothing (404), never a 500."""
+    number = parse_id(str(raw)) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+    if number is None:
         raise Http404("Not found.")
     return number
 
@@ -155,25 +158,76 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
 
     def get_limit(self, request):
         raw = request.query_params.get(self.limit_query_param)
-        if raw is not None and not (raw.isdigit() and 0 < int(raw) <= 10**9):
+        if raw is not None and parse_int(raw, minimum=1, maximum=10**9) is None:
             raise exceptions.ValidationError({"limit": [f"Must be an integer from 1 to {self.max_limit}."]})
         return super().get_limit(request)
 
     def get_offset(self, request):
         raw = request.query_params.get(self.offset_query_param)
-        if raw is not None and not (raw.isdigit() and int(raw) <= MAX_ID):
+        if raw is not None and parse_int(raw) is None:
             raise exceptions.ValidationError({"offset": ["Must be a non-negative integer."]})
         return super().get_offset(request)
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    """object_pairs_hook: `{"customer_id": 1, "customer_id": 2}` is ambiguous, so it is refused, not last-wins."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        name = f"“{duplicate}”" if unstorable_character(duplicate) is None else "a key"
+        raise exceptions.ParseError(f"JSON parse error - {name} appears more than once in an object.")
+    return data
+
+
+def _first_unstorable(data) -> str | None:
+    """The first NUL or lone surrogate in any key or string of parsed JSON (iteratively: no deep recursion)."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if (char := unstorable_character(key)) is not None:
+                    return char
+                pending.append(value)
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and (char := unstorable_character(item)) is not None:
+            return char
+    return None
+
+
+def unstorable_message(char: str) -> str:
+    if char == "\x00":
+        return "Null characters are not allowed (U+0000)."
+    return f"Lone surrogate characters are not allowed (U+{ord(char):04X}); send valid Unicode."
+
+
 class SafeJSONParser(JSONParser):
-    """JSON, with absurdly deep nesting rejected as a 400 instead of a RecursionError (500)."""
+    """Strict JSON: one value per key, text every database can store, no NaN, no RecursionError on deep nesting.
+
+    JSON can spell what UTF-8 cannot (`"\\ud800"`) and what PostgreSQL cannot store (`"\\u0000"`). Either,
+    anywhere in the body, is refused here, before any of it reaches a query or an error message that would
+    echo it (rendering the echo of a lone surrogate fails). The error names the top-level field when there is
+    one and never repeats the character itself.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
         try:
-            return super().parse(stream, media_type, parser_context)
+            reader = codecs.getreader(encoding)(stream)
+            data = json.load(reader, object_pairs_hook=_no_duplicate_keys, parse_constant=strict_constant)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+        except ValueError as error:  # invalid JSON or invalid UTF-8
+            raise exceptions.ParseError(f"JSON parse error - {error}") from None
+        if (char := _first_unstorable(data)) is not None:
+            if isinstance(data, dict):
+                for key, value in data.items():
+                    if unstorable_character(key) is None and (found := _first_unstorable(value)) is not None:
+                        raise exceptions.ValidationError({key: [unstorable_message(found)]})
+            raise exceptions.ParseError(f"JSON parse error - {unstorable_message(char)}")
+        return data
 
 
 class StrictBrowsableAPIRenderer(BrowsableAPIRenderer):

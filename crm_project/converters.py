@@ -2,18 +2,21 @@
 
 from django.urls import register_converter
 
-# Integer primary keys are at most 2**63 - 1 on both databases; a larger number in a URL is simply
-# not an object (404), not an overflow error in the database driver (500).
-MAX_ID = 2**63 - 1
+from .parsing import parse_id
 
 
 class IdConverter:
+    """A primary key in a URL: ASCII digits (the regex's [0-9] is ASCII-only, unlike \\d), 1 to 2**63 - 1.
+
+    A larger number is simply not an object (404), not an overflow error in the database driver (500).
+    """
+
     regex = "[0-9]{1,19}"
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
-            raise ValueError("id out of range")
+        number = parse_id(value)
+        if number is None:
+            raise ValueError("not an id")
         return number
 
     def to_url(self, value) -> str:

@@ -1,7 +1,11 @@
 from django import forms
 from django.db.models import Q, QuerySet
 
+from crm_project.parsing import parse_id
+
 from .models import Customer
+
+MAX_CUSTOMER_ID = 2**31 - 1  # customer_id is an AutoField (32-bit integer on PostgreSQL)
 
 
 class BootstrapFormMixin:
@@ -46,8 +50,8 @@ class CustomerFilterForm(forms.Form):
         self.is_valid()
         if query := self.cleaned_data.get("q", "").strip():
             condition = Q(customer_name__icontains=query)
-            if query.isdigit() and len(query) < 10:
-                condition |= Q(customer_id=int(query))
+            if (customer_id := parse_id(query)) is not None and customer_id <= MAX_CUSTOMER_ID:
+                condition |= Q(customer_id=customer_id)
             queryset = queryset.filter(condition)
         if status := self.cleaned_data.get("status"):
             queryset = queryset.filter(customer_status=status)

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 
 from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagination, object_id
+from crm_project.parsing import parse_id
 from customers.models import Customer
 
 from .. import csvio, search, services
@@ -298,11 +299,11 @@ class AttributeViewSet(viewsets.GenericViewSet):
         attributes = Attribute.objects.all()
         filename = "attributes.csv"
         if "customer_id" in params:
-            raw = params.pop("customer_id")[-1]
-            if not (raw.isdigit() and 0 < int(raw) <= MAX_ID):  # beyond 64 bits is invalid input, not a 404
+            customer_id = parse_id(params.pop("customer_id")[-1])
+            if customer_id is None:  # beyond 64 bits or not ASCII digits is invalid input, not a 404
                 raise ValidationError({"customer_id": [f"Must be an integer from 1 to {MAX_ID}."]})
-            attributes = attributes.filter(customer_id=int(raw))
-            filename = f"customer-{raw}-attributes.csv"
+            attributes = attributes.filter(customer_id=customer_id)
+            filename = f"customer-{customer_id}-attributes.csv"
         conditions = search.parse(params, allowed=search.CUSTOMER_PARAMS, ignore={"format"})
         if conditions:
             customers = search.filter_customers(Customer.objects.all(), conditions)
