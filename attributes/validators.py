@@ -4,12 +4,14 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from crm_project.parsing import has_visible_character
+
 NAME_MAX_LENGTH = 64
 VALUE_MAX_LENGTH = 150
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-# C0 control characters except tab, plus DEL and lone surrogates (PostgreSQL stores none of them, and
-# they would break CSV exports and integrations that read values back).
-FORBIDDEN_VALUE_CHARS_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\ud800-\udfff]")
+# C0 control characters except tab, DEL, C1 controls (U+0080-U+009F) and lone surrogates (PostgreSQL stores
+# neither NUL nor surrogates, and controls would break CSV exports and integrations that read values back).
+FORBIDDEN_VALUE_CHARS_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def suggest_name(raw: str) -> str:
@@ -50,4 +52,9 @@ def validate_attribute_value(value: str) -> None:
         raise ValidationError(
             f"Attribute values cannot contain control characters (found U+{ord(match.group()):04X}).",
             code="control_character",
+        )
+    if not has_visible_character(value):  # e.g. only a zero-width space, a BOM or a bidi override
+        raise ValidationError(
+            "Attribute value is required (1 to 150 characters): this one has only invisible characters.",
+            code="required",
         )

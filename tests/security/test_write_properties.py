@@ -1,8 +1,9 @@
 """Property tests for the write path: what is valid round-trips exactly, everything else is refused unchanged.
 
 A valid name matches ^[a-z][a-z0-9]*(_[a-z0-9]+)*$ and has at most 64 characters; a valid value has 1-150
-characters, none of them a C0 control (tab excepted), DEL or a surrogate. Both are trimmed on the way in, so
-generated valid values carry no leading or trailing whitespace (that they are trimmed is tested elsewhere).
+characters, none of them a C0 control (tab excepted), DEL, a C1 control or a surrogate, and not all of them
+invisible. Both are trimmed on the way in, so generated valid values carry no leading or trailing whitespace
+(that they are trimmed is tested elsewhere).
 """
 
 import json
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attributes.models import Attribute
+from crm_project.parsing import has_visible_character
 from tests.factories import make_user
 from tests.security.conftest import attribute_rows, bearer
 
@@ -27,11 +29,13 @@ ALL_ATTRIBUTE_PERMS = (
     "update_customer_attribute",
     "delete_customer_attribute",
 )
-FORBIDDEN = [chr(c) for c in range(0x20) if c != 0x09] + ["\x7f"]
+FORBIDDEN = [chr(c) for c in range(0x20) if c != 0x09] + [chr(c) for c in range(0x7F, 0xA0)]  # C0, DEL, C1
 
 valid_names = st.from_regex(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", fullmatch=True).filter(lambda n: len(n) <= 64)
 allowed_characters = st.characters(exclude_categories=("Cs",), exclude_characters=FORBIDDEN)
-valid_values = st.text(allowed_characters, min_size=1, max_size=150).filter(lambda v: v.strip() == v and v)
+valid_values = st.text(allowed_characters, min_size=1, max_size=150).filter(
+    lambda v: v.strip() == v and has_visible_character(v)  # only-invisible text is refused as empty
+)
 
 invalid_names = st.one_of(
     st.just(""),
