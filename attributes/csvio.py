@@ -2,34 +2,51 @@
 
 Export columns: customer_id,customer_name,attribute_name,attribute_value,last_modified. Import needs
 customer_id,attribute_name,attribute_value and ignores other columns, so an export can be re-imported.
-Values that a spreadsheet would run as a formula (starting with = + - @ tab or CR) are written with a
-leading apostrophe, and import removes it again, so export-then-import changes nothing.
+Every field is quoted. A cell that a spreadsheet would run as a formula (OWASP "CSV injection": starting with
+= + - @ tab or CR, or holding one of those right after a separator , ; | tab or a line break, where a
+spreadsheet splitting on another separator would start a cell; spaces and quotes in between do not count) is written with a leading apostrophe, and import
+removes it again, so export-then-import changes nothing. Control characters in customer names (which older
+records may hold) are exported as U+FFFD, never raw.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from django.db.models import F, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from crm_project.parsing import parse_id, unstorable_character
+
 EXPORT_COLUMNS = ["customer_id", "customer_name", "attribute_name", "attribute_value", "last_modified"]
 IMPORT_COLUMNS = ["customer_id", "attribute_name", "attribute_value"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A formula trigger at the start, or after anything a spreadsheet may treat as the start of a cell.
+_FORMULA_RE = re.compile(r"(?:\A|[,;|\t\r\n])[\s\"']*[=+\-@\t\r]")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _is_formula(text: str) -> bool:
+    return bool(_FORMULA_RE.search(text))
 
 
 def neutralize(text: str) -> str:
     """Defuse spreadsheet formulas; an apostrophe already leading is doubled so import can undo this exactly."""
-    if text.startswith(_FORMULA_START) or text.startswith("'"):
+    if text.startswith("'") or _is_formula(text):
         return "'" + text
     return text
 
 
 def unneutralize(text: str) -> str:
-    if text.startswith("'") and text[1:].startswith((*_FORMULA_START, "'")):
+    if text.startswith("'") and (text[1:].startswith("'") or _is_formula(text[1:])):
         return text[1:]
     return text
+
+
+def _printable(text: str) -> str:
+    return _CONTROL_RE.sub("\ufffd", text)
 
 
 class _Echo:
@@ -47,7 +64,7 @@ def export_rows(attributes: QuerySet) -> Iterator[list]:
     for customer_id, customer_name, name, value, modified in rows.iterator(chunk_size=5000):
         yield [
             customer_id,
-            neutralize(customer_name),
+            neutralize(_printable(customer_name)),
             name,
             neutralize(value),
             modified.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
@@ -56,7 +73,7 @@ def export_rows(attributes: QuerySet) -> Iterator[list]:
 
 def csv_response(attributes: QuerySet, filename: str) -> StreamingHttpResponse:
     """Stream the attributes as CSV: rows are read from the database in chunks, never all at once."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
@@ -89,13 +106,17 @@ def _read_rows(text_lines: Iterable[str]) -> Iterator[tuple[int, object, str, st
     if missing:
         raise CsvFormatError(f"The CSV header must include {', '.join(IMPORT_COLUMNS)}; missing: {', '.join(missing)}.")
     for row in reader:
-        raw_id = (row.get("customer_id") or "").strip()
-        customer_id: object = int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else raw_id
+        cells = {column: row.get(column) or "" for column in IMPORT_COLUMNS}
+        for column, cell in cells.items():
+            if unstorable_character(cell) is not None:  # PostgreSQL cannot even compare text holding NUL
+                raise CsvFormatError(f"Line {reader.line_num}: the {column} cell contains a NUL character (U+0000).")
+        raw_id = cells["customer_id"].strip()
+        customer_id = parse_id(raw_id)  # ASCII digits only: "²" or "١٢" is not an id
         yield (
             reader.line_num,
-            customer_id,
-            row.get("attribute_name") or "",
-            unneutralize(row.get("attribute_value") or ""),
+            raw_id if customer_id is None else customer_id,
+            cells["attribute_name"],
+            unneutralize(cells["attribute_value"]),
         )
 
 
