@@ -9,6 +9,9 @@ VALUES statement then spent most of its time in psycopg splitting the huge query
   the batch size;
 - SQLite: `executemany` of a one-row INSERT, or one multi-row `INSERT … RETURNING` when keys are needed.
 Both databases return RETURNING rows in insertion order, which Django's bulk_create relies on as well.
+
+`insert_or_lock` is the upsert of the bulk paths: `INSERT … ON CONFLICT` on the unique key, so a key that a
+concurrent writer has just taken is a row to update, never an IntegrityError.
 """
 
 from collections.abc import Sequence
@@ -68,16 +71,6 @@ def insert_rows(
             )
             pks.extend(pk for (pk,) in cursor.fetchall())
     return pks
-
-
-def insert_objects(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:
-    """INSERT model instances and set their primary keys, like bulk_create."""
-    attnames = [model._meta.get_field(name).attname for name in fields]
-    pks = insert_rows(model, fields, [tuple(getattr(o, a) for a in attnames) for o in objs], returning_pk=True)
-    for obj, pk in zip(objs, pks, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = router.db_for_write(model)
 
 
 def insert_or_lock(
