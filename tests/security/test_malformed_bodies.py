@@ -1,7 +1,8 @@
 """Bodies a client should never send: each is refused with a 4xx JSON answer, never a 500, and nothing is written.
 
 Oversized (beyond DATA_UPLOAD_MAX_MEMORY_SIZE), nested 100000 levels deep, the wrong content type, invalid
-UTF-8, or JSON that is not an object (a bare string, number, null). Every write endpoint, bulk included.
+UTF-8, JSON that is not an object (a bare string, number, null), repeated keys, NUL or lone surrogates. Every
+write endpoint, bulk included.
 """
 
 import json
@@ -62,6 +63,16 @@ BODIES = {
     "nan": (lambda: b'{"customer_id": NaN, "attribute_name": "note", "attribute_value": "x"}', "application/json"),
     "truncated": (lambda: b'{"customer_id": 1, "attribute_name": "no', "application/json"),
     "trailing-garbage": (lambda: b'{"customer_id": 1}{"customer_id": 2}', "application/json"),
+    # Issue 11: a repeated key used to be last-wins; a lone surrogate key or string broke rendering the error.
+    "duplicate-keys": (lambda: b'{"customer_id": 1, "customer_id": 2, "notes": "x", "notes": "y"}', "application/json"),
+    "duplicate-keys-in-list": (lambda: b'[{"customer_id": 1, "customer_id": 2}]', "application/json"),
+    "surrogate-key": (lambda: b'{"\\ud800": "x", "notes": "x"}', "application/json"),
+    "surrogate-string": (lambda: b'{"attribute_value": "\\udfff", "notes": "\\udfff"}', "application/json"),
+    "nul-key": (lambda: b'{"\\u0000": "x", "notes": "x"}', "application/json"),
+    "nul-in-list": (
+        lambda: b'[{"customer_id": 1, "attribute_name": "a\\u0000", "attribute_value": "x"}]',
+        "application/json",
+    ),
 }
 
 
