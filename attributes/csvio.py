@@ -4,9 +4,9 @@ Export columns: customer_id,customer_name,attribute_name,attribute_value,last_mo
 customer_id,attribute_name,attribute_value and ignores other columns, so an export can be re-imported.
 Every field is quoted. A cell that a spreadsheet would run as a formula (OWASP "CSV injection": starting with
 = + - @ tab or CR, or holding one of those right after a separator , ; | tab or a line break, where a
-spreadsheet splitting on another separator would start a cell; spaces and quotes in between do not count) is written with a leading apostrophe, and import
-removes it again, so export-then-import changes nothing. Control characters in customer names (which older
-records may hold) are exported as U+FFFD, never raw.
+spreadsheet splitting on another separator would start a cell; spaces and quotes in between do not count)
+is written with a leading apostrophe, and import removes it again, so export-then-import changes nothing.
+Control characters in customer names (which older records may hold) are exported as U+FFFD, never raw.
 """
 
 import csv
