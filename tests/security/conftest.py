@@ -51,6 +51,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _failed_authentications_not_throttled(monkeypatch):
+    """The fuzzer sends hundreds of wrong tokens from one address within a test; past the failure limit every
+    bearer request would be 429 and its state machine would see a different API. Tested in tests/api/test_tokens.py."""
+    from tokens.authentication import FailedAuthenticationThrottle
+
+    monkeypatch.setattr(FailedAuthenticationThrottle, "THROTTLE_RATES", {"auth_failure": None})
+
+
 def every_permission() -> list[Permission]:
     return list(Permission.objects.filter(codename__in=ALL_CODENAMES))
 
