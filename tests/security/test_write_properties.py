@@ -64,7 +64,7 @@ def api(world):
 
 @pytest.fixture
 def ui(client, world):
-    client.force_login(make_user(*ALL_ATTRIBUTE_PERMS))
+    client.force_login(make_user("view_customer", *ALL_ATTRIBUTE_PERMS))  # attribute pages show the customer
     return client
 
 
