@@ -43,6 +43,22 @@ class CustomerSerializer(NoUnknownFieldsMixin, serializers.ModelSerializer):
             "last_modified": timezone.localtime(customer.last_modified).strftime(DATETIME_FORMAT),
         }
 
+    def to_internal_value(self, data):
+        # DRF's CharField turns 0 or true into "0"/"True": text fields take JSON strings only, as attributes do.
+        if isinstance(data, dict):
+            errors = {
+                name: ["Must be a JSON string."]
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and not field.read_only
+                and name in data
+                and not isinstance(data[name], str)
+                and not (data[name] is None and field.allow_null)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
         # An empty PATCH (or one that only echoes read-only fields) would still bump last_modified.
         if self.partial and not attrs:
