@@ -83,8 +83,8 @@ def attribute_rename_all(
             with transaction.atomic():
                 return _rename(old=old, new=new, actor=actor, prefer=prefer, dry_run=dry_run, definitions=definitions)
         except IntegrityError:
-            # A writer created `new` on one of the customers after we looked (its row was not there to lock):
-            # look again, now with that row, so it is merged or reported as a conflict like any other.
+            # `new` kept appearing and disappearing on a customer while we moved rows onto it (see _move_one):
+            # start again from a fresh look, where those rows are locked or gone.
             continue
         except OperationalError as error:
             # That writer (a bulk write holding its new row) may wait for one of ours: the database ends the
