@@ -49,6 +49,9 @@ def _check_protected_removal(current: Attribute, *, actor, confirm: str | None, 
         raise ValidationError({"confirm": f"“{name}” is protected: {what}."}, code="protected")
 
 
+_INSERT_ATTEMPTS = 5
+
+
 def _locked(customer_id: int, name: str) -> Attribute | None:
     return Attribute.objects.select_for_update().filter(customer_id=customer_id, attribute_name=name).first()
 
@@ -72,7 +75,9 @@ def attribute_upsert(
     name, value = normalize_and_validate(name=name, value=value)
     with transaction.atomic():
         existing = _locked(customer.pk, name)
-        if existing is None:
+        for _attempt in range(_INSERT_ATTEMPTS):
+            if existing is not None:
+                break
             check_version(None, if_match)
             now = timezone.now()
             attribute = Attribute(
@@ -84,12 +89,15 @@ def attribute_upsert(
                 with transaction.atomic():  # a savepoint, so a lost race leaves the outer transaction usable
                     attribute.save(force_insert=True)
             except IntegrityError:
-                # Another writer inserted the same name between our SELECT and INSERT: theirs is now ours to update.
+                # Another writer inserted the same name between our SELECT and INSERT: theirs is now ours to
+                # update. If it was deleted again before we could lock it, the name is free: insert once more.
                 existing = _locked(customer.pk, name)
-                if existing is None:
+                if existing is None and not Customer.objects.filter(pk=customer.pk).exists():
                     raise ValidationError({"customer_id": "This customer no longer exists."}) from None
             else:
                 return UpsertResult(attribute, Result.CREATED)
+        if existing is None:  # the name was taken and freed again on every attempt: a storm of writers
+            raise ValidationError({"attribute_name": "Too many concurrent writes of this name; try again."})
         if create_only:
             raise PreconditionFailed(existing, f"The customer already has an attribute named “{name}”.")
         authorize(actor, Action.UPDATE)  # first: a refused writer learns nothing about the stored version
