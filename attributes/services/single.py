@@ -3,7 +3,7 @@
 from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from customers.models import Customer
@@ -19,6 +19,7 @@ from .common import (
     check_version,
     definitions_for,
     full_clean,
+    lost_deadlock,
     normalize_and_validate,
 )
 
@@ -50,6 +51,7 @@ def _check_protected_removal(current: Attribute, *, actor, confirm: str | None, 
 
 
 _INSERT_ATTEMPTS = 5
+_DEADLOCK_ATTEMPTS = 3
 
 
 def _locked(customer_id: int, name: str) -> Attribute | None:
@@ -132,8 +134,25 @@ def attribute_update(
         name=attribute.attribute_name if name is None else name,
         value=attribute.attribute_value if value is None else value,
     )
+    for attempt in range(_DEADLOCK_ATTEMPTS):
+        try:
+            return _update_locked(
+                pk=attribute.pk, name=new_name, value=new_value, actor=actor, if_match=if_match, confirm=confirm
+            )
+        except OperationalError as error:
+            # A rename writes a new (customer, name) key while holding the row: a bulk writer that has just
+            # inserted that key and now waits for our row is a deadlock the database breaks by aborting one side.
+            if not lost_deadlock(error) or attempt == _DEADLOCK_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _update_locked(
+    *, pk: int, name: str, value: str, actor, if_match: Collection[str] | None, confirm: str | None
+) -> Attribute:
+    new_name, new_value = name, value
     with transaction.atomic():
-        current = Attribute.objects.select_for_update().get(pk=attribute.pk)
+        current = Attribute.objects.select_for_update().get(pk=pk)
         check_version(current, if_match)
         if current.attribute_name == new_name and current.attribute_value == new_value:
             return current

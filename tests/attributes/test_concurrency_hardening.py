@@ -281,3 +281,48 @@ def test_fleet_rename_racing_bulk_writers_of_both_names_never_fails():
 
     assert [e for errors in results for e in errors] == []
     assert_history_matches_rows()
+
+
+def test_single_renames_racing_bulk_writers_of_the_target_names_never_fail():
+    """A rename writes a new key while holding its row; a bulk writer that inserted that key and then waits for
+    the row is a deadlock PostgreSQL breaks by aborting one side. The aborted rename runs again."""
+    customers = [make_customer() for _ in range(3)]
+    names = ["sw_a", "sw_b", "sw_c"]
+
+    def rename(rng):
+        customer = rng.choice(customers)
+        attribute = Attribute.objects.filter(customer=customer, attribute_name__in=names).order_by("?").first()
+        if attribute is None:
+            return
+        target = rng.choice([n for n in names if n != attribute.attribute_name])
+        try:
+            services.attribute_update(attribute=attribute, name=target, actor=None)
+        except Attribute.DoesNotExist:
+            pass  # a 404: deleted meanwhile
+        except ValidationError as error:
+            assert "attribute_name" in error.message_dict, error  # the customer has the target: a 400
+            return
+
+    def bulk(rng):
+        items = [
+            {"customer_id": c.pk, "attribute_name": n, "attribute_value": f"v{rng.randrange(3)}"}
+            for c in rng.sample(customers, 3)
+            for n in rng.sample(names, 2)
+        ]
+        services.attribute_bulk_upsert(items=items, actor=None)
+
+    def delete(rng):  # frees names again, so renames and bulk inserts keep meeting on new keys
+        attribute = Attribute.objects.filter(customer=rng.choice(customers), attribute_name__in=names).first()
+        if attribute is not None:
+            try:
+                services.attribute_delete(attribute=attribute, actor=None)
+            except Attribute.DoesNotExist:
+                pass
+
+    plan = [(errors_of(rename), 80)] * 3 + [(errors_of(bulk), 60)] * 3 + [(errors_of(delete), 80)] * 2
+    errors = [
+        e for found in run_threads([lambda lp=lp, s=s, n=n: lp(s, n) for s, (lp, n) in enumerate(plan)]) for e in found
+    ]
+
+    assert errors == []
+    assert_history_matches_rows()
