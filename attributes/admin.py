@@ -19,7 +19,7 @@ from customers.models import Customer
 from . import services
 from .admin_rename import may_rename_all, rename_across_customers
 from .models import Attribute, AttributeDefinition
-from .permissions import Action, has_permission
+from .permissions import Action, has_permission, may_see_customers
 
 
 class ServiceRefused(Exception):
@@ -161,12 +161,31 @@ class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelA
     show_full_result_count = False
     actions = [rename_across_customers]
 
+    def get_list_display(self, request):
+        # Customer names are customer data: staff without customers.view_customer see the customer's id only.
+        if may_see_customers(request.user):
+            return self.list_display
+        return [("customer_id" if f == "customer" else f) for f in self.list_display]
+
     def get_readonly_fields(self, request, obj=None):
         # Moving an attribute to another customer is no write any service offers: fixed once created, rather than
         # a form that accepts the change and silently keeps the old customer.
-        return [*self.readonly_fields, "customer"] if obj is not None else self.readonly_fields
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "customer" if may_see_customers(request.user) else "customer_id"]
+
+    def get_exclude(self, request, obj=None):
+        if obj is not None and not may_see_customers(request.user):  # read-only as customer_id: not in the form
+            return [*(super().get_exclude(request, obj) or []), "customer"]
+        return super().get_exclude(request, obj)
 
     def get_fields(self, request, obj=None):
+        fields = self._fields_with_confirm(request, obj)
+        if obj is not None and not may_see_customers(request.user):
+            return [("customer_id" if f == "customer" else f) for f in fields]
+        return fields
+
+    def _fields_with_confirm(self, request, obj=None):
         fields = super().get_fields(request, obj)
         # The confirmation only means something when there is a name the user may rename away from.
         if obj is not None and self.has_change_permission(request, obj):

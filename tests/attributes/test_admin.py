@@ -525,3 +525,29 @@ def test_admin_add_page_still_asks_for_the_customer(admin_client_):
 
     assert 'name="customer"' in response.text
     assert 'name="confirm"' not in response.text
+
+
+def test_staff_without_view_customer_see_customer_ids_not_names(view_only_staff_client, attribute):
+    changelist = view_only_staff_client.get(reverse(CHANGELIST))
+    detail = view_only_staff_client.get(change_url(attribute))
+
+    assert changelist.status_code == detail.status_code == 200
+    assert "SF-12345" in changelist.text and "SF-12345" in detail.text
+    assert "Acme Fiber Ltd" not in changelist.text
+    assert "Acme Fiber Ltd" not in detail.text
+
+
+def test_editor_without_view_customer_changes_the_value_and_the_customer_stays(client, attribute):
+    client.force_login(make_user("view_customer_attribute", "update_customer_attribute", is_staff=True))
+    other = make_customer(customer_name="Other Ltd")
+
+    response = client.post(
+        change_url(attribute),
+        {"customer": other.pk, "attribute_name": "external_crm_id", "attribute_value": "SF-9"},
+    )
+
+    assert response.status_code == 302
+    assert "Acme Fiber Ltd" not in client.get(change_url(attribute)).text
+    attribute.refresh_from_db()
+    assert (attribute.customer_id, attribute.attribute_value) == (attribute.customer.pk, "SF-9")
+    assert values(other) == {}
