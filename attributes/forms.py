@@ -47,6 +47,13 @@ class AttributeForm(BootstrapFormMixin, forms.Form):
 
     # The ETag of the attribute the Edit form showed; a stale one means someone else changed it meanwhile.
     version = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Renaming a protected name away removes it like a deletion: the Edit form asks for its name, as Delete does.
+    confirm = forms.CharField(
+        required=False,
+        label="Type the current name to confirm",
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

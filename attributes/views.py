@@ -195,6 +195,7 @@ class AttributeUpdateView(AttributeObjectMixin, AttributeFormView):
                 value=form.cleaned_data["attribute_value"],
                 actor=self.request.user,
                 if_match=form.if_match(),
+                confirm=form.cleaned_data.get("confirm") or None,
             )
         except Attribute.DoesNotExist:
             return self.written(f"Attribute {self.attribute.attribute_name} was deleted by someone else.", "warning")

@@ -141,3 +141,38 @@ def test_tab_edit_renaming_a_protected_name_away_shows_the_error_and_changes_not
     assert "HX-Trigger" not in response.headers  # the modal stays open with the reason
     assert CONFIRM_ERROR in html.unescape(response.content.decode())
     assert names(protected) == ["billing_account_id"]
+
+
+def test_tab_edit_form_of_a_protected_name_asks_for_the_confirmation(client, protected):
+    client.force_login(make_user("view_customer", *ALL))
+    url = reverse("attributes:update", args=[protected.customer_id, protected.pk])
+
+    form = client.get(url, headers=HTMX_MODAL).content.decode()
+    refused = client.post(url, {"attribute_name": "zz_gone", "attribute_value": "BA-1"}, headers=HTMX_MODAL)
+
+    assert 'name="confirm"' in form
+    assert 'name="confirm"' in refused.content.decode() and 'aria-invalid="true"' in refused.content.decode()
+
+
+def test_tab_edit_renames_a_protected_name_away_with_its_name_typed(client, protected):
+    client.force_login(make_user("view_customer", *ALL))
+    url = reverse("attributes:update", args=[protected.customer_id, protected.pk])
+
+    response = client.post(
+        url,
+        {"attribute_name": "zz_gone", "attribute_value": "BA-1", "confirm": "billing_account_id"},
+        headers=HTMX_MODAL,
+    )
+
+    assert response.status_code == 200
+    assert "HX-Trigger" in response.headers  # saved: the modal closes
+    assert names(protected) == ["zz_gone"]
+
+
+def test_tab_edit_form_of_an_unprotected_name_has_no_confirmation(client):
+    attribute = make_attribute(make_customer(), "vlan_id", "100")
+    client.force_login(make_user("view_customer", *ALL))
+
+    form = client.get(reverse("attributes:update", args=[attribute.customer_id, attribute.pk]), headers=HTMX_MODAL)
+
+    assert 'name="confirm"' not in form.content.decode()
