@@ -5,11 +5,12 @@ The Attributes tab reads the registry too (`name_hints`: suggestions and expecte
 """
 
 from django.contrib import messages
-from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
+
+from crm_project.mixins import PermissionRequiredWithReasonMixin
 
 from .forms_registry import AttributeDefinitionForm
 from .models import Attribute, AttributeDefinition
@@ -43,7 +44,7 @@ def name_hints(definitions) -> dict[str, dict]:
     }
 
 
-class RegistryPermissionMixin(PermissionRequiredMixin):
+class RegistryPermissionMixin(PermissionRequiredWithReasonMixin):
     """Anonymous users go to the login page; signed-in users without the permission get a 403."""
 
     permission_required = REGISTRY_PERMISSION

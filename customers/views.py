@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
@@ -7,12 +7,13 @@ from django.views.generic import CreateView, DeleteView, DetailView, ListView, U
 
 from attributes import filtering, search
 from attributes.permissions import Action, has_permission
+from crm_project.mixins import PermissionRequiredWithReasonMixin
 
 from .forms import CustomerFilterForm, CustomerForm
 from .models import Customer
 
 
-class CustomerListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
+class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, ListView):
     """Customer list with search by name or id, a status filter and an attribute filter, paginated.
 
     The attribute filter uses the API's query parameters (see `attributes.filtering`); the filter form's
@@ -52,7 +53,7 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredMixin, ListView):
         return context
 
 
-class CustomerDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView):
+class CustomerDetailView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, DetailView):
     """The customer's overview page; its tabs are the Overview fields and the Attributes table."""
 
     permission_required = "customers.view_customer"
@@ -66,7 +67,7 @@ class CustomerDetailView(LoginRequiredMixin, PermissionRequiredMixin, DetailView
         return ["customers/customer_detail.html"]
 
 
-class CustomerCreateView(LoginRequiredMixin, PermissionRequiredMixin, SuccessMessageMixin, CreateView):
+class CustomerCreateView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, SuccessMessageMixin, CreateView):
     permission_required = "customers.add_customer"
     model = Customer
     form_class = CustomerForm
@@ -74,7 +75,7 @@ class CustomerCreateView(LoginRequiredMixin, PermissionRequiredMixin, SuccessMes
     success_message = "Customer %(customer_name)s created."
 
 
-class CustomerUpdateView(LoginRequiredMixin, PermissionRequiredMixin, SuccessMessageMixin, UpdateView):
+class CustomerUpdateView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, SuccessMessageMixin, UpdateView):
     permission_required = "customers.change_customer"
     model = Customer
     form_class = CustomerForm
@@ -82,7 +83,7 @@ class CustomerUpdateView(LoginRequiredMixin, PermissionRequiredMixin, SuccessMes
     success_message = "Customer %(customer_name)s updated."
 
 
-class CustomerDeleteView(LoginRequiredMixin, PermissionRequiredMixin, DeleteView):
+class CustomerDeleteView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, DeleteView):
     permission_required = "customers.delete_customer"
     model = Customer
     template_name = "customers/customer_confirm_delete.html"

@@ -159,3 +159,12 @@ def test_sign_out_by_get_is_refused(client, db):
 
     assert response.status_code == 405
     assert client.get("/customers/").status_code == 200
+
+
+def test_a_refused_page_says_which_permission_it_needs(client, db):
+    client.force_login(make_user("view_customer"))
+
+    response = client.get("/attributes/registry/")
+
+    assert response.status_code == 403
+    assert "manage_attribute_registry" in response.content.decode()
