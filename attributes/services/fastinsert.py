@@ -34,7 +34,6 @@ def insert_rows(
     quote = connection.ops.quote_name
     table_columns = f"{quote(opts.db_table)} ({', '.join(quote(f.column) for f in field_objs)})"
     returning = f" RETURNING {quote(opts.pk.column)}" if returning_pk else ""
-    dates = [i for i, f in enumerate(field_objs) if isinstance(f, models.DateTimeField)]
     pks: list = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and not returning_pk:
@@ -55,22 +54,36 @@ def insert_rows(
                 if returning_pk:
                     pks.extend(pk for (pk,) in cursor.fetchall())
             return pks if returning_pk else None
-        adapt = connection.ops.adapt_datetimefield_value
-        if dates:
-            rows = [tuple(adapt(v) if i in dates and v is not None else v for i, v in enumerate(r)) for r in rows]
-        one = "(" + ", ".join(["%s"] * len(field_objs)) + ")"
+        rows = _sqlite_rows(connection, field_objs, rows)
         if not returning_pk:
+            one = "(" + ", ".join(["%s"] * len(field_objs)) + ")"
             cursor.executemany(f"INSERT INTO {table_columns} VALUES {one}", rows)
             return None
-        per_statement = max(1, 30000 // len(field_objs))  # SQLite allows 32766 bound parameters
-        for start in range(0, len(rows), per_statement):
-            batch = rows[start : start + per_statement]
-            cursor.execute(
-                f"INSERT INTO {table_columns} VALUES {', '.join([one] * len(batch))}{returning}",
-                [value for row in batch for value in row],
-            )
-            pks.extend(pk for (pk,) in cursor.fetchall())
-    return pks
+        return [pk for (pk,) in _sqlite_insert_returning(cursor, table_columns, len(field_objs), rows, returning)]
+
+
+def _sqlite_rows(connection, field_objs, rows: Sequence[Sequence]) -> list[tuple]:
+    """SQLite's driver takes no datetime objects: adapt them as Django does."""
+    dates = [i for i, f in enumerate(field_objs) if isinstance(f, models.DateTimeField)]
+    if not dates:
+        return [tuple(r) for r in rows]
+    adapt = connection.ops.adapt_datetimefield_value
+    return [tuple(adapt(v) if i in dates and v is not None else v for i, v in enumerate(r)) for r in rows]
+
+
+def _sqlite_insert_returning(cursor, table_columns: str, width: int, rows: list[tuple], suffix: str) -> list[tuple]:
+    """Multi-row `INSERT … VALUES (…), (…) <suffix>` in statements of at most SQLite's bound-parameter limit."""
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    per_statement = max(1, 30000 // width)  # SQLite allows 32766 bound parameters
+    returned: list[tuple] = []
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start : start + per_statement]
+        cursor.execute(
+            f"INSERT INTO {table_columns} VALUES {', '.join([one] * len(batch))}{suffix}",
+            [value for row in batch for value in row],
+        )
+        returned.extend(cursor.fetchall())
+    return returned
 
 
 def insert_or_lock(
@@ -116,18 +129,8 @@ def insert_or_lock(
                 cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
                 returned.extend(cursor.fetchall())
         else:
-            dates = [i for i, f in enumerate(field_objs) if isinstance(f, models.DateTimeField)]
-            adapt = connection.ops.adapt_datetimefield_value
-            rows = [tuple(adapt(v) if i in dates and v is not None else v for i, v in enumerate(r)) for r in rows]
-            one = "(" + ", ".join(["%s"] * len(field_objs)) + ")"
-            per_statement = max(1, 30000 // len(field_objs))  # SQLite allows 32766 bound parameters
-            for start in range(0, len(rows), per_statement):
-                batch = rows[start : start + per_statement]
-                cursor.execute(
-                    f"INSERT INTO {table_columns} VALUES {', '.join([one] * len(batch))}{conflict}",
-                    [value for row in batch for value in row],
-                )
-                returned.extend(cursor.fetchall())
+            rows = _sqlite_rows(connection, field_objs, rows)
+            returned = _sqlite_insert_returning(cursor, table_columns, len(field_objs), rows, conflict)
     pks = {tuple(row[1:]): row[0] for row in returned}
     inserted = []
     for obj in objs:
