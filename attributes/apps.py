@@ -6,4 +6,12 @@ class AttributesConfig(AppConfig):
     verbose_name = "Customer attributes"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from customers import extensions as customers
+
+        from . import extensions, signals  # noqa: F401 (signals: connected on import)
+
+        customers.register_tab(extensions.ATTRIBUTES_TAB)
+        customers.register_tab(extensions.HISTORY_TAB)
+        customers.register_list_filter(extensions.ATTRIBUTE_FILTER)
+        customers.register_list_template(customers.LIST_ACTIONS, extensions.LIST_ACTIONS_TEMPLATE)
+        customers.register_list_template(customers.LIST_TOOLS, extensions.LIST_TOOLS_TEMPLATE)

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "crm_project",  # its management commands (seed_demo)
     "customers",
     "attributes",
     "tokens",

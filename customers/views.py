@@ -5,18 +5,17 @@ from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
-from attributes import filtering, search
-from attributes.permissions import Action, has_permission
 from crm_project.mixins import PermissionRequiredWithReasonMixin
 
+from . import extensions
 from .forms import CustomerFilterForm, CustomerForm
 from .models import Customer
 
 
 class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, ListView):
-    """Customer list with search by name or id, a status filter and an attribute filter, paginated.
+    """Customer list with search by name or id, a status filter and the filters other apps register, paginated.
 
-    The attribute filter uses the API's query parameters (see `attributes.filtering`); the filter form's
+    A registered filter (the attribute filter) keeps its state under the API's query parameters; a filter form
     submission is redirected to them so the address bar always holds a shareable URL.
     """
 
@@ -24,20 +23,26 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, Li
     model = Customer
     paginate_by = 25
     template_name = "customers/customer_list.html"
+    own_params = {"q", "status", "page"}
 
     def get(self, request, *args, **kwargs):
-        if (query := filtering.canonical_query(request.GET)) is not None:
-            return redirect(f"{request.path}?{query}" if query else request.path)
+        for list_filter in extensions.list_filters():
+            if (query := list_filter.canonical_query(request.GET)) is not None:
+                return redirect(f"{request.path}?{query}" if query else request.path)
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         self.filter_form = CustomerFilterForm(self.request.GET or None)
-        self.can_view_attributes = has_permission(self.request.user, Action.VIEW)
-        self.attribute_filter = filtering.from_query(self.request.GET, allowed=self.can_view_attributes)
-        if self.attribute_filter.errors:
+        self.filter_states = [
+            list_filter.for_page(self.request, ignore=extensions.others_params(list_filter, self.own_params))
+            for list_filter in extensions.list_filters()
+        ]
+        if any(state.errors for state in self.filter_states):
             return Customer.objects.none()  # the error is shown instead of customers the filter did not choose
         queryset = self.filter_form.filter(super().get_queryset())
-        return search.filter_customers(queryset, self.attribute_filter.conditions)
+        for state in self.filter_states:
+            queryset = state.narrow(queryset)
+        return queryset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -45,16 +50,17 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, Li
         query.pop("page", None)
         context["filter_form"] = self.filter_form if self.request.GET else CustomerFilterForm()
         context["query_without_page"] = query.urlencode()
-        context["attribute_filter"] = self.attribute_filter
-        context["operator_choices"] = filtering.OPERATOR_CHOICES
-        context["can_view_attributes"] = self.can_view_attributes
-        if self.can_view_attributes:
-            context["attribute_names"] = filtering.names_in_use()
+        for state in self.filter_states:
+            context.update(state.context)
+        context["list_filters"] = self.filter_states
+        context["filter_blocked_text"] = next((state.blocked_text for state in self.filter_states if state.errors), "")
+        context["list_actions"] = extensions.list_templates(extensions.LIST_ACTIONS)
+        context["list_tools"] = extensions.list_templates(extensions.LIST_TOOLS)
         return context
 
 
 class CustomerDetailView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, DetailView):
-    """The customer's overview page; its tabs are the Overview fields and the Attributes table."""
+    """The customer's overview page: the Overview tab, then the tabs other apps register (`extensions`)."""
 
     permission_required = "customers.view_customer"
     model = Customer

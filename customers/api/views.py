@@ -4,10 +4,9 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.response import Response
 
-from attributes import permissions, search
-from attributes.api.views import CUSTOMER_SEARCH_PARAMS, PAGING_IGNORED
 from crm_project.api import ERRORS, UNSUPPORTED, HeaderLimitOffsetPagination, object_id
 
+from .. import extensions
 from ..models import Customer
 from .serializers import CustomerSerializer
 
@@ -16,6 +15,7 @@ PAGING = [
     OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
     OpenApiParameter("offset", int, description="Number of customers to skip."),
 ]
+PAGING_PARAMS = {"limit", "offset", "format"}
 
 
 class CustomerModelPermissions(DjangoModelPermissions):
@@ -49,16 +49,20 @@ class CustomerViewSet(viewsets.GenericViewSet):
         'the next page is in the `Link: <…>; rel="next"` header and the total in `X-Total-Count`. '
         "Filter by attribute with the `attribute…` parameters (all must hold; needs `view_customer_attribute` "
         "too); unknown parameters are a 400.",
-        parameters=[*CUSTOMER_SEARCH_PARAMS, *PAGING],
+        parameters=[*extensions.api_parameters(), *PAGING],
         responses={200: CustomerSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
-        conditions = search.parse(request.query_params, allowed=search.CUSTOMER_PARAMS, ignore=PAGING_IGNORED)
-        if conditions:  # filtering by attribute reveals attribute values
-            permissions.require(request.user, permissions.Action.VIEW)
-        if conditions:
-            self.paginator.total = search.count_customers(self.get_queryset(), conditions)
-        page = self.paginate_queryset(search.filter_customers(self.get_queryset(), conditions))
+        queryset = self.get_queryset()
+        applied = []
+        for list_filter in extensions.list_filters():
+            ignore = extensions.others_params(list_filter, PAGING_PARAMS)
+            if (result := list_filter.for_api(request, queryset, ignore=ignore)) is not None:
+                applied.append(result)
+                queryset = result.queryset
+        if len(applied) == 1:  # the filter counts its own matches faster than a count of the filtered query
+            self.paginator.total = applied[0].count()
+        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 
     @extend_schema(

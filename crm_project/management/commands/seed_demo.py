@@ -1,4 +1,7 @@
-"""Create demo data: telco/ISP customers and, with DEBUG on, a demo superuser. Safe to run repeatedly."""
+"""Create demo data: telco/ISP customers, their attributes and, with DEBUG on, a demo superuser. Idempotent.
+
+A project command (not customers'): it seeds every app's demo data, and customers imports no other app.
+"""
 
 import random
 
@@ -7,6 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from attributes import services
+from attributes.demo import demo_attributes, seed_definitions
+from attributes.history import write_channel
+from attributes.models import Attribute
 from customers.models import Customer
 
 DEMO_USERNAME = "demo"
@@ -117,8 +124,6 @@ class Command(BaseCommand):
             raise CommandError("--customers must be 0 or more")
         if batch_size < 1:
             raise CommandError("--batch-size must be 1 or more")
-        from attributes.demo import seed_definitions
-
         seed_definitions()  # first, so the demo attributes are checked against them like any write
         created = self.seed_customers(customers, batch_size)
         self.stdout.write(
@@ -148,11 +153,6 @@ class Command(BaseCommand):
 
     def seed_attributes(self, customer_ids: range) -> None:
         """Demo attributes for customers that have none yet (so edits made in the demo survive a re-run)."""
-        from attributes import services
-        from attributes.demo import demo_attributes
-        from attributes.history import write_channel
-        from attributes.models import Attribute
-
         with_attributes = set(
             Attribute.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True).distinct()
         )
