@@ -43,6 +43,12 @@ def authorize(actor, action: Action) -> None:
         permissions.require(actor, action)
 
 
+def authorize_upsert(actor, *, exists: bool) -> None:
+    """A write by name: create permission, and update too when the name `exists` (`permissions.upsert_actions`)."""
+    if actor is not None:
+        permissions.require_upsert(actor, exists=exists)
+
+
 def check_version(current: Attribute | None, if_match: Collection[str] | None) -> None:
     if if_match is None:
         return
