@@ -56,7 +56,6 @@ class CustomerViewSet(viewsets.GenericViewSet):
         conditions = search.parse(request.query_params, allowed=search.CUSTOMER_PARAMS, ignore=PAGING_IGNORED)
         if conditions:  # filtering by attribute reveals attribute values
             permissions.require(request.user, permissions.Action.VIEW)
-        if conditions:
             self.paginator.total = search.count_customers(self.get_queryset(), conditions)
         page = self.paginate_queryset(search.filter_customers(self.get_queryset(), conditions))
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
