@@ -78,10 +78,10 @@ def nav(client, url: str) -> str:
     return html.split("</nav>", 1)[0]
 
 
-@pytest.mark.parametrize("page", ["customers", "tab"])
-def test_top_navigation_shows_registry_and_usage_by_permission(client, page):
+@pytest.mark.parametrize("where", ["customers", "tab"])
+def test_top_navigation_shows_registry_and_usage_by_permission(client, where):
     customer = make_customer()
-    url = reverse("customers:list") if page == "customers" else reverse("attributes:tab", args=[customer.pk])
+    url = reverse("customers:list") if where == "customers" else reverse("attributes:tab", args=[customer.pk])
 
     client.force_login(make_user("view_customer", VIEW))
     html = nav(client, url)
@@ -94,7 +94,7 @@ def test_top_navigation_shows_registry_and_usage_by_permission(client, page):
     assert ">Registry</a>" in html
 
     client.force_login(make_user("view_customer"))
-    if page == "customers":  # the tab itself is a 403 without view_customer_attribute
+    if where == "customers":  # the tab itself is a 403 without view_customer_attribute
         html = nav(client, url)
         assert ">Usage</a>" not in html
         assert ">Registry</a>" not in html
