@@ -17,9 +17,9 @@ from customers.admin import CustomerAdmin
 from customers.models import Customer
 
 from . import services
-from .admin_rename import may_rename_all, rename_across_customers
+from .admin_rename import rename_across_customers
 from .models import Attribute, AttributeDefinition
-from .permissions import Action, has_permission, may_see_customers
+from .permissions import Action, has_permission, may_manage_registry, may_rename_all, may_see_customers
 
 
 class ServiceRefused(Exception):
@@ -247,7 +247,7 @@ class AttributeDefinitionAdmin(admin.ModelAdmin):
         return ", ".join(obj.systems)
 
     def _manages(self, request) -> bool:
-        return request.user.is_active and request.user.has_perm("attributes.manage_attribute_registry")
+        return may_manage_registry(request.user)
 
     def has_view_permission(self, request, obj=None):
         return self._manages(request) or has_permission(request.user, Action.VIEW)

@@ -15,9 +15,9 @@ from django.template.response import TemplateResponse
 from . import services
 from .models import Attribute
 from .validators import NAME_MAX_LENGTH, validate_attribute_name
-from .views_usage import PREFER_CHOICES, dependent_systems, may_rename_all
+from .views_usage import PREFER_CHOICES, dependent_systems
 
-__all__ = ["may_rename_all", "rename_across_customers"]
+__all__ = ["rename_across_customers"]
 
 
 class RenameAcrossCustomersForm(forms.Form):

@@ -3,7 +3,8 @@
 django-simple-history records every save and delete of an Attribute (`Attribute.history`). This module
 adds what it does not know by itself:
 - the channel (ui, api, admin, cli, seed) from a context variable that `WriteChannelMiddleware` sets per
-  request and management commands set with `write_channel(...)`, plus the API token's name;
+  request and management commands set with `write_channel(...)`, plus the name of the API token the request
+  was authenticated with (read from the request: the token app knows nothing of attributes);
 - the operation (create, update, rename, delete, restore, bulk, import, rename_all) and the previous name
   and value, which the services put on the instance before saving;
 - rows for the bulk paths: simple-history skips `bulk_create` and `bulk_update`, so `record_bulk`
@@ -15,11 +16,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.dispatch import receiver
+from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
 CHANNEL = ContextVar("attribute_write_channel", default="system")
-TOKEN_NAME = ContextVar("attribute_write_token", default="")
+REQUEST = ContextVar("attribute_write_request", default=None)
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
 HISTORY_COLUMNS = [
@@ -30,14 +32,24 @@ HISTORY_COLUMNS = [
 
 
 @contextmanager
-def write_channel(channel: str, token_name: str = "") -> Iterator[None]:
-    """Writes inside this block are recorded as made through `channel` (and the named API token)."""
-    channel_reset, token_reset = CHANNEL.set(channel), TOKEN_NAME.set(token_name)
+def write_channel(channel: str, request: HttpRequest | None = None) -> Iterator[None]:
+    """Writes inside this block are recorded as made through `channel` (and `request`'s API token, if any)."""
+    channel_reset, request_reset = CHANNEL.set(channel), REQUEST.set(request)
     try:
         yield
     finally:
         CHANNEL.reset(channel_reset)
-        TOKEN_NAME.reset(token_reset)
+        REQUEST.reset(request_reset)
+
+
+def token_name() -> str:
+    """The name of the API token that authenticated the current request; "" for sessions and outside requests.
+
+    DRF puts what the authentication class returned as `auth` on the Django request too (`Request.auth`):
+    for a bearer token that is the token, whose `name` is what history records.
+    """
+    name = getattr(getattr(REQUEST.get(), "auth", None), "name", "")
+    return name if isinstance(name, str) else ""
 
 
 class WriteChannelMiddleware:
@@ -49,7 +61,7 @@ class WriteChannelMiddleware:
     def __call__(self, request):
         path = request.path_info
         channel = "api" if path.startswith("/crm/") else "admin" if path.startswith("/admin/") else "ui"
-        with write_channel(channel):
+        with write_channel(channel, request):
             return self.get_response(request)
 
 
@@ -60,16 +72,28 @@ def mark(attribute, *, actor, operation: str, previous_name: str = "", previous_
     attribute._history_previous = (previous_name, previous_value)
 
 
+_MARKS = ("_history_operation", "_history_previous", "_history_user")
+
+
+def _take_marks(attribute, history_type: str) -> tuple[str, str, str]:
+    """(operation, previous_name, previous_value) from the marks `mark()` put on `attribute`, consumed.
+
+    The marks describe one write: consuming them means a later save or delete of the same instance is not
+    recorded with this write's operation, previous values and user. Without marks the operation is the plain
+    create, update or delete of `history_type`.
+    """
+    operation = getattr(attribute, "_history_operation", "") or ACTIONS[history_type].rstrip("d")
+    previous_name, previous_value = getattr(attribute, "_history_previous", ("", ""))
+    for name in _MARKS:
+        attribute.__dict__.pop(name, None)
+    return operation, previous_name, previous_value
+
+
 def _fill(history, attribute, history_user) -> None:
     history.channel = CHANNEL.get()
-    history.token_name = TOKEN_NAME.get()
-    history.operation = getattr(attribute, "_history_operation", "") or ACTIONS[history.history_type].rstrip("d")
-    history.previous_name, history.previous_value = getattr(attribute, "_history_previous", ("", ""))
+    history.token_name = token_name()
+    history.operation, history.previous_name, history.previous_value = _take_marks(attribute, history.history_type)
     history.actor_name = history_user.get_username() if history_user is not None else ""
-    # The marks describe one write: consume them, so a later save or delete of the same instance is not
-    # recorded with this write's operation, previous values and user.
-    for name in ("_history_operation", "_history_previous", "_history_user"):
-        attribute.__dict__.pop(name, None)
 
 
 @receiver(pre_create_historical_record)
@@ -91,18 +115,15 @@ def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
     now = timezone.now()
     user = actor if getattr(actor, "is_authenticated", False) else None
     user_id, actor_name = (user.pk, user.get_username()) if user is not None else (None, "")
-    channel, token_name = CHANNEL.get(), TOKEN_NAME.get()
+    channel, token = CHANNEL.get(), token_name()
     values = []
     for attribute, history_type in rows:
-        previous_name, previous_value = getattr(attribute, "_history_previous", ("", ""))
-        operation = getattr(attribute, "_history_operation", "") or ACTIONS[history_type].rstrip("d")
+        operation, previous_name, previous_value = _take_marks(attribute, history_type)
         values.append(
             (
                 attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
                 attribute.created, attribute.last_modified, now, history_type, user_id, None, operation, channel,
-                actor_name, token_name, previous_name, previous_value,
+                actor_name, token, previous_name, previous_value,
             )
         )  # fmt: skip
-        for name in ("_history_operation", "_history_previous", "_history_user"):
-            attribute.__dict__.pop(name, None)
     fastinsert.insert_rows(Attribute.history.model, HISTORY_COLUMNS, values, returning_pk=False)

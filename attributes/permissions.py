@@ -1,5 +1,6 @@
 """The attribute permissions, and the one place that checks them for the UI, the API, admin and services."""
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from django.contrib.auth.mixins import AccessMixin
@@ -57,9 +58,91 @@ def require_customer_view(user) -> None:
         raise PermissionDenied(CUSTOMER_VIEW_MESSAGE)
 
 
-def allowed_actions(user) -> dict[str, bool]:
-    """`{"view": True, "create": False, ...}` for templates that show only what the user may do."""
-    return {action.value: has_permission(user, action) for action in Action}
+def upsert_actions(*, exists: bool) -> tuple[Action, ...]:
+    """A write by name creates a missing name (create) or changes the customer's existing one (create and update)."""
+    return (Action.CREATE, Action.UPDATE) if exists else (Action.CREATE,)
+
+
+def may_upsert(user, *, exists: bool) -> bool:
+    return all(has_permission(user, action) for action in upsert_actions(exists=exists))
+
+
+def require_upsert(user, *, exists: bool) -> None:
+    """Raise PermissionDenied naming the first permission a write by name needs and `user` lacks."""
+    for action in upsert_actions(exists=exists):
+        require(user, action)
+
+
+def may_restore(user, *, exists: bool) -> bool:
+    """A restore is a write by name (see `attribute_restore`): whether the name still `exists` decides the rule."""
+    return may_upsert(user, exists=exists)
+
+
+# The attribute registry (the Registry page, definitions in admin) and the fleet-wide rename that changes its
+# vocabulary. Declared on `AttributeDefinition.Meta.permissions`.
+REGISTRY = "attributes.manage_attribute_registry"
+REGISTRY_RENAME_MESSAGE = "You need the manage_attribute_registry permission to rename names."
+
+
+def may_manage_registry(user) -> bool:
+    return user is not None and user.is_active and user.has_perm(REGISTRY)
+
+
+def require_registry(user, message: str = "You need the manage_attribute_registry permission for this page.") -> None:
+    """Raise PermissionDenied unless `user` may manage the registry."""
+    if not may_manage_registry(user):
+        raise PermissionDenied(message)
+
+
+RENAME_ALL_ACTIONS = (Action.UPDATE, Action.DELETE)  # a merge deletes too
+
+
+def may_rename_all(user) -> bool:
+    """Renaming a name on every customer rewrites and deletes attributes and changes the registry's vocabulary."""
+    return may_manage_registry(user) and all(has_permission(user, action) for action in RENAME_ALL_ACTIONS)
+
+
+def require_rename_all(user) -> None:
+    """The rule of `may_rename_all`, for the page, the admin action, the command and the service alike:
+    the registry permission first (as the Rename page has always answered), then update and delete."""
+    require_registry(user, REGISTRY_RENAME_MESSAGE)
+    for action in RENAME_ALL_ACTIONS:
+        require(user, action)
+
+
+class Can(Mapping):
+    """`can` in every template: what the signed-in user may do, computed on first use, one key per rule.
+
+    The four actions (`can.view`, `can.create`, `can.update`, `can.delete`), `can.manage_registry`,
+    `can.rename_all` and `can.see_customers`. Templates ask these instead of `perms.*`, so each rule is written
+    once, here.
+    """
+
+    _RULES = {
+        **{action.value: (lambda user, action=action: has_permission(user, action)) for action in Action},
+        "manage_registry": may_manage_registry,
+        "rename_all": may_rename_all,
+        "see_customers": may_see_customers,
+    }
+
+    def __init__(self, user):
+        self._user = user
+        self._cache: dict[str, bool] = {}
+
+    def __getitem__(self, key: str) -> bool:
+        if key not in self._cache:
+            self._cache[key] = self._RULES[key](self._user)
+        return self._cache[key]
+
+    def __iter__(self):
+        return iter(self._RULES)
+
+    def __len__(self) -> int:
+        return len(self._RULES)
+
+
+def context_processor(request) -> dict[str, Can]:
+    return {"can": Can(getattr(request, "user", None))}
 
 
 class AttributePermissionMixin(AccessMixin):

@@ -21,7 +21,7 @@ from customers.models import Customer
 from . import services
 from .forms import AttributeForm, VersionForm
 from .models import Attribute, AttributeDefinition
-from .permissions import Action, AttributePermissionMixin, allowed_actions
+from .permissions import Action, AttributePermissionMixin
 from .views_registry import name_hints
 
 TABLE_TARGET = "attributes-table"
@@ -37,7 +37,7 @@ class CustomerAttributesView(AttributePermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(customer=self.customer, active_tab="attributes", can=allowed_actions(self.request.user))
+        context.update(customer=self.customer, active_tab="attributes")  # `can`: permissions.context_processor
         return context
 
     def table_context(self) -> dict:
@@ -53,7 +53,7 @@ class CustomerAttributesView(AttributePermissionMixin, TemplateView):
             attribute.definition = definitions.get(attribute.attribute_name)  # its description on hover/focus
             attribute.edit_url = f"{edit[0]}/{attribute.attribute_id}/{edit[1]}"
             attribute.delete_url = f"{delete[0]}/{attribute.attribute_id}/{delete[1]}"
-        return {"customer": self.customer, "attributes": attributes, "can": allowed_actions(self.request.user)}
+        return {"customer": self.customer, "attributes": attributes}
 
     def written(self, message: str, level: str = "success") -> HttpResponse:
         """After a write: the refreshed table for htmx (closing the modal), else a redirect to the tab."""

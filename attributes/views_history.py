@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 
 from . import services
 from .models import Attribute
-from .permissions import Action
+from .permissions import Action, may_restore
 from .views import CustomerAttributesView
 
 PAGE_SIZE = 50
@@ -18,11 +18,11 @@ HISTORY_FIELDS = [
 ]  # fmt: skip
 
 
-def can_restore(record, current: dict[str, str], can: dict[str, bool]) -> bool:
+def restorable(record, current: dict[str, str], user) -> bool:
     """Restorable when the name is gone or now holds another value, and the user may make that write."""
     if current.get(record.attribute_name) == record.attribute_value:
         return False
-    return can["create"] and (can["update"] or record.attribute_name not in current)
+    return may_restore(user, exists=record.attribute_name in current)
 
 
 class AttributeHistoryView(CustomerAttributesView):
@@ -44,7 +44,7 @@ class AttributeHistoryView(CustomerAttributesView):
         )
         page = Paginator(records, PAGE_SIZE).get_page(self.request.GET.get("page"))
         current = dict(self.customer.attributes.values_list("attribute_name", "attribute_value"))
-        rows = [{"record": r, "restorable": can_restore(r, current, context["can"])} for r in page]
+        rows = [{"record": r, "restorable": restorable(r, current, self.request.user)} for r in page]
         context.update(page_obj=page, rows=rows, active_tab="history")
         return context
 

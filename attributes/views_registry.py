@@ -12,10 +12,9 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
 
+from . import permissions
 from .forms_registry import AttributeDefinitionForm
 from .models import Attribute, AttributeDefinition
-
-REGISTRY_PERMISSION = "attributes.manage_attribute_registry"
 
 
 def with_usage(queryset):
@@ -47,7 +46,10 @@ def name_hints(definitions) -> dict[str, dict]:
 class RegistryPermissionMixin(PermissionRequiredWithReasonMixin):
     """Anonymous users go to the login page; signed-in users without the permission get a 403."""
 
-    permission_required = REGISTRY_PERMISSION
+    permission_required = permissions.REGISTRY  # names the permission in the 403 page
+
+    def has_permission(self) -> bool:
+        return permissions.may_manage_registry(self.request.user)
 
 
 class RegistryListView(RegistryPermissionMixin, ListView):

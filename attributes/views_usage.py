@@ -7,7 +7,7 @@ call the same service.
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
@@ -16,25 +16,15 @@ from customers.models import Customer
 
 from . import services, usage
 from .models import Attribute, AttributeDefinition
-from .permissions import Action, AttributePermissionMixin, has_permission, may_see_customers
+from .permissions import Action, AttributePermissionMixin, may_see_customers, require_rename_all
 from .validators import NAME_MAX_LENGTH, validate_attribute_name
 
-REGISTRY_PERMISSION = "attributes.manage_attribute_registry"
 PREFER_CHOICES = [
     ("", "Neither: refuse if a customer has both names with different values"),
     ("old", "The old name's value wins"),
     ("new", "The new name's value wins"),
 ]
 CONFLICTS_SHOWN = 200
-
-
-def may_rename_all(user) -> bool:
-    """Renaming a name on every customer rewrites and deletes attributes and changes the registry's vocabulary."""
-    return (
-        has_permission(user, Action.UPDATE)
-        and has_permission(user, Action.DELETE)
-        and user.has_perm(REGISTRY_PERMISSION)
-    )
 
 
 def dependent_systems(*names: str) -> list[tuple[str, list[str]]]:
@@ -64,7 +54,6 @@ class UsageView(AttributePermissionMixin, TemplateView):
         return super().get_context_data(
             report=report,
             near_duplicates=near_duplicates,
-            can_rename=may_rename_all(self.request.user),
             **kwargs,
         )
 
@@ -105,9 +94,8 @@ class RenameView(AttributePermissionMixin, TemplateView):
     template_name = "attributes/rename.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            if not request.user.has_perm(REGISTRY_PERMISSION):
-                raise PermissionDenied("You need the manage_attribute_registry permission to rename names.")
+        if request.user.is_authenticated:  # anonymous users go to the login page (the mixin)
+            require_rename_all(request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -9,8 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
-from attributes.history import TOKEN_NAME
-
 from .models import ApiToken, digest
 
 
@@ -68,9 +66,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         token.touch()
-        # Attribute history records which token made a change (reset when the request ends).
-        TOKEN_NAME.set(token.name)
-        return token.user, token
+        return token.user, token  # DRF sets request.auth = token: what other apps read to know which token acted
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

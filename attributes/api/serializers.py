@@ -42,15 +42,14 @@ class AttributeSerializer(serializers.ModelSerializer):
 
 
 class BulkResultSerializer(AttributeSerializer):
-    """An attribute in a bulk response, with what the write did to it."""
+    """An attribute in a bulk response, with what the write did to it: the schema of the bulk response only (the
+    view renders each item with `AttributeSerializer` and adds `result`)."""
 
     result = serializers.ChoiceField(choices=["created", "updated", "unchanged"], read_only=True)
 
     class Meta(AttributeSerializer.Meta):
         fields = [*AttributeSerializer.Meta.fields, "result"]
         read_only_fields = fields
-
-    to_representation = serializers.ModelSerializer.to_representation  # the declared fields, `result` included
 
 
 class AttributePutSerializer(NoUnknownFieldsMixin, serializers.Serializer):

@@ -7,6 +7,7 @@ against lost updates with 412 and the current attribute.
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -71,8 +72,9 @@ def _perm(name: str) -> str:
 
 
 def _if_match(request) -> list[str] | None:
+    """The entity tags of `If-Match` as Django parses them (`W/` kept, so a weak tag never matches; `["*"]`)."""
     header = request.headers.get("If-Match")
-    return [tag for tag in header.split(",") if tag.strip()] if header is not None else None
+    return parse_etags(header) if header is not None else None
 
 
 def attribute_response(attribute: Attribute, code: int = status.HTTP_200_OK) -> Response:

@@ -43,13 +43,20 @@ def authorize(actor, action: Action) -> None:
         permissions.require(actor, action)
 
 
+def authorize_upsert(actor, *, exists: bool) -> None:
+    """A write by name: create permission, and update too when the name `exists` (`permissions.upsert_actions`)."""
+    if actor is not None:
+        permissions.require_upsert(actor, exists=exists)
+
+
 def check_version(current: Attribute | None, if_match: Collection[str] | None) -> None:
     if if_match is None:
         return
     if current is None:
         raise PreconditionFailed(None, "The attribute does not exist, so it cannot match If-Match.")
-    # Strong comparison (RFC 9110 13.1.1): a weak tag `W/"…"` never matches, whatever follows the prefix.
-    tags = {tag.strip() for tag in if_match}
+    # Strong comparison (RFC 9110 13.1.1): tags as `django.utils.http.parse_etags` returns them keep their `W/`
+    # prefix, so a weak tag never equals our strong ETag; "*" matches any existing attribute.
+    tags = set(if_match)
     if "*" not in tags and current.etag not in tags:
         raise PreconditionFailed(current, "The attribute was changed by someone else since you read it.")
 

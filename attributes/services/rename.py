@@ -7,11 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from .. import history, registry
+from .. import history, permissions, registry
 from ..models import Attribute
-from ..permissions import Action
 from ..validators import validate_attribute_name
-from .common import authorize, definitions_for, lost_deadlock
+from .common import definitions_for, lost_deadlock
 
 PREFER = ("old", "new")
 
@@ -56,12 +55,13 @@ def attribute_rename_all(
 
     A customer with both names and different values is a conflict: the whole operation is refused unless
     `prefer` says which value wins ("old" or "new"). Values moving to `new` must fit its registry entry.
-    Needs update and delete permission; renaming a name the registry marks `protected` away deletes it for
+    Needs the registry permission, update and delete (`permissions.require_rename_all`; `actor=None` is trusted
+    system code); renaming a name the registry marks `protected` away deletes it for
     every integration, so like a delete it needs `confirm` equal to the old name (a dry run does not).
     Every changed attribute gets its own history row.
     """
-    authorize(actor, Action.UPDATE)
-    authorize(actor, Action.DELETE)
+    if actor is not None:
+        permissions.require_rename_all(actor)
     old, new = old.strip(), new.strip()
     for param, name in (("old", old), ("new", new)):
         try:

@@ -16,6 +16,7 @@ from .common import (
     Result,
     UpsertResult,
     authorize,
+    authorize_upsert,
     check_version,
     definitions_for,
     full_clean,
@@ -73,7 +74,7 @@ def attribute_upsert(
     Needs create permission; when the name exists the write is an update and needs update permission too.
     `create_only` (HTTP `If-None-Match: *`) refuses to touch an existing attribute.
     """
-    authorize(actor, Action.CREATE)
+    authorize_upsert(actor, exists=False)
     name, value = normalize_and_validate(name=name, value=value)
     with transaction.atomic():
         existing = _locked(customer.pk, name)
@@ -102,7 +103,7 @@ def attribute_upsert(
             raise ValidationError({"attribute_name": "Too many concurrent writes of this name; try again."})
         if create_only:
             raise PreconditionFailed(existing, f"The customer already has an attribute named “{name}”.")
-        authorize(actor, Action.UPDATE)  # first: a refused writer learns nothing about the stored version
+        authorize_upsert(actor, exists=True)  # first: a refused writer learns nothing about the stored version
         check_version(existing, if_match)
         if existing.attribute_value == value:
             return UpsertResult(existing, Result.UNCHANGED)

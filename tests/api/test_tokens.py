@@ -473,3 +473,20 @@ def run_child_settings(tmp_path):
         return result.stdout.strip()
 
     return _run
+
+
+def test_tokens_app_imports_nothing_of_attributes():
+    """The token's name reaches attribute history through the request (`request.auth`), not through tokens."""
+    import ast
+    from pathlib import Path
+
+    import tokens
+
+    imported = set()
+    for path in Path(tokens.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module or "")
+    assert not {name for name in imported if name.split(".")[0] == "attributes"}

@@ -127,7 +127,7 @@ def test_parallel_swaps_of_two_names_across_customers_never_deadlock(rounds):
         names = ["rn_x"] if i % 3 == 0 else ["rn_y"] if i % 3 == 1 else ["rn_x", "rn_y"]
         items += [{"customer_id": customer.pk, "attribute_name": n, "attribute_value": "same"} for n in names]
     services.attribute_bulk_upsert(items=items, actor=None)
-    actor = make_user("update_customer_attribute", "delete_customer_attribute")
+    actor = make_user("update_customer_attribute", "delete_customer_attribute", "manage_attribute_registry")
 
     def swap(old, new):
         def work(rng):
@@ -150,7 +150,7 @@ def test_parallel_swaps_of_two_names_across_customers_never_deadlock(rounds):
 @pytest.mark.parametrize("prefer", ["old", None])
 def test_fleet_rename_racing_puts_that_create_the_target_never_fails(prefer):
     customers = [make_customer() for _ in range(150)]
-    actor = make_user("update_customer_attribute", "delete_customer_attribute")
+    actor = make_user("update_customer_attribute", "delete_customer_attribute", "manage_attribute_registry")
     for round_ in range(3):
         Attribute.objects.filter(attribute_name="rn_new").delete()
         services.attribute_bulk_upsert(
@@ -226,7 +226,7 @@ def test_renaming_a_protected_name_across_customers_needs_its_name_as_confirmati
     customer = make_customer()
     AttributeDefinition.objects.create(name="billing_account", protected=True)
     services.attribute_upsert(customer=customer, name="billing_account", value="B-1", actor=None)
-    actor = make_user("update_customer_attribute", "delete_customer_attribute")
+    actor = make_user("update_customer_attribute", "delete_customer_attribute", "manage_attribute_registry")
 
     preview = services.attribute_rename_all(old="billing_account", new="zz_gone", actor=actor, dry_run=True)
     assert preview.renamed == 1 and not preview.written
@@ -243,7 +243,7 @@ def test_renaming_a_protected_name_across_customers_needs_its_name_as_confirmati
 
 def test_fleet_rename_racing_bulk_writers_of_both_names_never_fails():
     customers = [make_customer() for _ in range(40)]
-    actor = make_user("update_customer_attribute", "delete_customer_attribute")
+    actor = make_user("update_customer_attribute", "delete_customer_attribute", "manage_attribute_registry")
     done = threading.Event()
 
     def rename(done=done):

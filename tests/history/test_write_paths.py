@@ -601,7 +601,7 @@ def test_admin_delete_selected_records_a_delete_per_attribute(admin_client_, att
 
 @pytest.fixture
 def renamer(db):
-    return make_user(*ALL, username="renamer")
+    return make_user(*ALL, "manage_attribute_registry", username="renamer")
 
 
 def test_rename_all_records_a_rename_all_row_per_renamed_attribute(renamer):

@@ -169,3 +169,37 @@ def test_edit_and_delete_forms_with_the_shown_version_work(signed_in, attribute)
 
     assert deleted.status_code == 302
     assert not Attribute.objects.filter(pk=attribute.pk).exists()
+
+
+def test_if_match_star_matches_an_existing_attribute(attribute):
+    client = bearer_client(make_user(*EVERY_ATTRIBUTE_PERM))
+
+    response = client.patch(
+        f"/crm/attribute/attribute_id/{attribute.pk}",
+        {"attribute_value": "changed"},
+        format="json",
+        headers={"If-Match": " * "},
+    )
+
+    assert response.status_code == 200
+    assert Attribute.objects.get(pk=attribute.pk).attribute_value == "changed"
+
+
+def test_if_match_star_on_a_creating_put_is_412(attribute):
+    client = bearer_client(make_user(*EVERY_ATTRIBUTE_PERM))
+    item = {"customer_id": attribute.customer_id, "attribute_name": "brand_new", "attribute_value": "x"}
+
+    response = client.put("/crm/attribute/", item, format="json", headers={"If-Match": "*"})
+
+    assert response.status_code == 412
+    assert not Attribute.objects.filter(attribute_name="brand_new").exists()
+
+
+@pytest.mark.parametrize("header", ["", "garbage", 'W/"x", nope'])
+def test_if_match_without_a_valid_strong_tag_is_412(attribute, header):
+    client = bearer_client(make_user(*EVERY_ATTRIBUTE_PERM))
+
+    response = client.delete(f"/crm/attribute/attribute_id/{attribute.pk}", headers={"If-Match": header})
+
+    assert response.status_code == 412
+    assert Attribute.objects.filter(pk=attribute.pk).exists()

@@ -110,3 +110,34 @@ def test_action_on_all_matching_rows_keeps_the_selection_across_the_intermediate
 
     assert values("old_system_id") == {dataset.c3.pk: "L-1"}
     assert values("tier")  # outside the filter: untouched
+
+
+def test_action_posted_without_registry_permission_renames_nothing(client, dataset):
+    client.force_login(make_user(VIEW, UPDATE, DELETE, is_staff=True))
+
+    client.post(
+        CHANGELIST, {"action": ACTION, "_selected_action": pks("tier"), "new_name": "service_tier", "apply": "yes"}
+    )
+
+    assert values("service_tier") == {}
+    assert values("tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}
+
+
+def test_action_called_without_registry_permission_is_refused_by_the_service(rf, dataset):
+    """Even past the admin's own gate, the rename service checks the registry permission the page checks."""
+    from django.contrib import admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from attributes.admin_rename import rename_across_customers
+
+    request = rf.post(CHANGELIST, {"new_name": "service_tier", "apply": "yes"})
+    request.user = make_user(VIEW, UPDATE, DELETE, is_staff=True)
+    request.session = {}
+    request._messages = FallbackStorage(request)
+
+    rename_across_customers(admin.site._registry[Attribute], request, Attribute.objects.filter(attribute_name="tier"))
+
+    assert [str(m) for m in request._messages] == [
+        "tier was not renamed: You need the manage_attribute_registry permission to rename names."
+    ]
+    assert values("tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}

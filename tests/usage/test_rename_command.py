@@ -6,8 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from attributes.models import Attribute
+from tests.factories import make_user
 
-from .conftest import snapshot, values
+from .conftest import DELETE, REGISTRY, UPDATE, VIEW, snapshot, values
 
 
 def run(*args: str) -> str:
@@ -59,3 +60,29 @@ def test_command_dry_run_writes_nothing(dataset):
 def test_command_rejects_invalid_name(dataset):
     with pytest.raises(CommandError, match="not a valid attribute name"):
         run("tier", "Service-Tier")
+
+
+def test_command_as_a_user_needs_the_registry_permission_as_the_page_does(dataset):
+    make_user(VIEW, UPDATE, DELETE, username="clerk")
+    before = snapshot()
+
+    with pytest.raises(CommandError, match="manage_attribute_registry"):
+        run("tier", "service_tier", "--user", "clerk")
+
+    assert snapshot() == before
+
+
+def test_command_as_a_user_with_the_registry_permission_renames_and_records_them(dataset):
+    user = make_user(VIEW, UPDATE, DELETE, REGISTRY, username="steward")
+
+    output = run("tier", "service_tier", "--user", "steward")
+
+    assert "Rename complete." in output
+    assert set(Attribute.history.filter(operation="rename_all").values_list("channel", "history_user")) == {
+        ("cli", user.pk)
+    }
+
+
+def test_command_names_an_unknown_user(dataset):
+    with pytest.raises(CommandError, match="No user named “nobody”"):
+        run("tier", "service_tier", "--user", "nobody")

@@ -7,7 +7,7 @@ from attributes.models import Attribute, AttributeDefinition
 from attributes.services import attribute_rename_all
 from tests.factories import make_user
 
-from .conftest import DELETE, UPDATE, VIEW, snapshot, values
+from .conftest import DELETE, REGISTRY, UPDATE, VIEW, snapshot, values
 
 
 def history(**filters):
@@ -99,16 +99,25 @@ def test_invalid_new_name_is_a_validation_error(dataset):
     assert "new" in error.value.message_dict
 
 
-@pytest.mark.parametrize("perms", [(VIEW, UPDATE), (VIEW, DELETE)])
-def test_rename_needs_update_and_delete_permission(dataset, perms):
-    with pytest.raises(PermissionDenied):
+@pytest.mark.parametrize(("perms", "missing"), [((VIEW, UPDATE, REGISTRY), DELETE), ((VIEW, DELETE, REGISTRY), UPDATE)])
+def test_rename_needs_update_and_delete_permission(dataset, perms, missing):
+    with pytest.raises(PermissionDenied, match=missing):
         attribute_rename_all(old="tier", new="service_tier", actor=make_user(*perms))
 
     assert values("tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_rename_needs_the_registry_permission_as_the_page_does(dataset, dry_run):
+    with pytest.raises(PermissionDenied, match="manage_attribute_registry"):
+        attribute_rename_all(old="tier", new="service_tier", actor=make_user(VIEW, UPDATE, DELETE), dry_run=dry_run)
+
+    assert values("tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}
+    assert values("service_tier") == {}
+
+
 def test_rename_by_a_user_records_who(dataset):
-    user = make_user(VIEW, UPDATE, DELETE)
+    user = make_user(VIEW, UPDATE, DELETE, REGISTRY)
 
     attribute_rename_all(old="legacy_id", new="old_system_id", actor=user)
 

@@ -1,9 +1,13 @@
 """Rename or merge an attribute name across all customers, all or nothing.
 
-Runs as the system (actor None) and is recorded in history with the channel "cli".
+Recorded in history with the channel "cli". With --user it acts as that user, who needs what the Rename page
+needs (manage_attribute_registry, update and delete: `permissions.require_rename_all`). Without --user it runs as
+the system (actor None, no permission check), like `import_attributes`: whoever runs manage.py already holds the
+database credentials.
 """
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import services
@@ -30,15 +34,34 @@ class Command(BaseCommand):
             metavar="OLD",
             help="OLD again, to rename a name the registry marks protected (it disappears for every integration).",
         )
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Act as this user (needs manage_attribute_registry, update and delete permission); "
+            "without it the command runs as the system.",
+        )
 
-    def handle(self, *args, old: str, new: str, dry_run: bool, prefer: str | None, confirm: str | None, **options):
+    def handle(
+        self,
+        *args,
+        old: str,
+        new: str,
+        dry_run: bool,
+        prefer: str | None,
+        confirm: str | None,
+        user: str | None = None,
+        **options,
+    ):
+        actor = self.actor(user)
         try:
             with write_channel("cli"):
                 report = services.attribute_rename_all(
-                    old=old, new=new, actor=None, prefer=prefer, dry_run=dry_run, confirm=confirm
+                    old=old, new=new, actor=actor, prefer=prefer, dry_run=dry_run, confirm=confirm
                 )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        except PermissionDenied as error:
+            raise CommandError(str(error)) from None
         counts = f"{report.renamed} renamed, {report.merged} merged, {len(report.conflicts)} conflicts"
         counts += f", {len(report.invalid)} invalid"
         self.stdout.write(f"{old} -> {new}: {counts}.")
@@ -59,3 +82,12 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Rename complete."))
         else:
             self.stdout.write("Dry run: nothing written. Run again without --dry-run to rename.")
+
+    @staticmethod
+    def actor(username: str | None):
+        if username is None:
+            return None
+        try:
+            return get_user_model().objects.get_by_natural_key(username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user named “{username}”.") from None
