@@ -11,6 +11,8 @@ from customers.models import Customer
 from .. import history
 from ..models import Attribute
 from ..permissions import Action
+from . import fastinsert
+from .bulk import ATTRIBUTE_COLUMNS
 from .common import (
     PreconditionFailed,
     Result,
@@ -153,7 +155,11 @@ def _update_locked(
 ) -> Attribute:
     new_name, new_value = name, value
     with transaction.atomic():
+        reserved = _reserve_if_first(pk=pk, name=new_name, value=new_value)
         current = Attribute.objects.select_for_update().get(pk=pk)
+        if reserved is not None and reserved.customer_id != current.customer_id:  # moved meanwhile: not ours
+            _release(reserved)
+            reserved = None
         check_version(current, if_match)
         if current.attribute_name == new_name and current.attribute_value == new_value:
             return current
@@ -161,9 +167,13 @@ def _update_locked(
             _check_protected_removal(current, actor=actor, confirm=confirm, rename=True)
         if (
             new_name != current.attribute_name
-            and Attribute.objects.filter(customer_id=current.customer_id, attribute_name=new_name).exists()
+            and Attribute.objects.filter(customer_id=current.customer_id, attribute_name=new_name)
+            .exclude(pk=getattr(reserved, "pk", None))
+            .exists()
         ):
             raise _rename_conflict(new_name)
+        if reserved is not None:
+            _release(reserved)  # the key stays ours (our uncommitted delete) until the rename below takes it
         history.mark(
             current,
             actor=actor,
@@ -181,6 +191,27 @@ def _update_locked(
         except IntegrityError:
             raise _rename_conflict(new_name) from None
     return current
+
+
+def _reserve_if_first(*, pk: int, name: str, value: str) -> Attribute | None:
+    """Take the key (customer, `name`) before the row, when it sorts first: every writer of many keys (bulk,
+    import) takes them in (customer, name) order, so a rename holding its row while it waits for a new name
+    that sorts earlier would deadlock with a bulk writer of both. A placeholder row holds the key; the caller
+    releases it just before renaming onto it. None when the name sorts after the old one, or is taken."""
+    seen = Attribute.objects.filter(pk=pk).values_list("customer_id", "attribute_name").first()
+    if seen is None or not name < seen[1]:
+        return None
+    now = timezone.now()
+    placeholder = Attribute(
+        customer_id=seen[0], attribute_name=name, attribute_value=value, created=now, last_modified=now
+    )
+    inserted = fastinsert.insert_or_lock(Attribute, [placeholder], ATTRIBUTE_COLUMNS, ["customer", "attribute_name"])
+    return inserted[0] if inserted else None  # taken: locked now, and the rename is refused as a conflict
+
+
+def _release(placeholder: Attribute) -> None:
+    """Delete a placeholder without history or signals: it never was an attribute anyone saw."""
+    Attribute.objects.filter(pk=placeholder.pk)._raw_delete(Attribute.objects.db)
 
 
 def attribute_delete(
