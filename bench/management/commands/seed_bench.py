@@ -11,7 +11,7 @@ from attributes import services
 from attributes.history import write_channel
 from attributes.models import Attribute
 from bench.data import attributes_for
-from customers.management.commands.seed_demo import demo_customer
+from crm_project.management.commands.seed_demo import demo_customer
 from customers.models import Customer
 
 BATCH = 5000  # customers per transaction
@@ -57,7 +57,7 @@ class Command(BaseCommand):
                 )
                 sys.stderr.flush()
         sys.stderr.write("\n")
-        from customers.management.commands.seed_demo import Command as SeedDemo
+        from crm_project.management.commands.seed_demo import Command as SeedDemo
 
         SeedDemo().reset_sequence()
         # Fresh planner statistics (and, on PostgreSQL, the visibility map that index-only scans need),
