@@ -1,6 +1,5 @@
 """Small explicit factories for tests: real rows in the real database, nothing mocked."""
 
-import importlib
 import itertools
 
 from django.contrib.auth.models import Group, Permission, User
@@ -25,29 +24,11 @@ def make_customer(**fields) -> Customer:
     return Customer.objects.create(**fields)
 
 
-def ensure_role_groups() -> None:
-    """Recreate the role groups as the data migrations define them, if they are missing.
-
-    Transactional tests (live server, concurrency) end with a flush that empties every table; Django then
-    recreates the permissions, but not the groups that data migrations made, which later tests need.
-    """
-    grants = [("customers", importlib.import_module("customers.migrations.0002_groups").GROUPS)]
-    grants.append(("attributes", importlib.import_module("attributes.migrations.0002_groups").GROUPS))
-    grants.append(("customers", {"Integration": ["view_customer"]}))
-    grants.append(("attributes", {"Customer admin": ["manage_attribute_registry"]}))
-    for app_label, groups in grants:
-        for name, codenames in groups.items():
-            group, _ = Group.objects.get_or_create(name=name)
-            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
-
-
 def make_user(*codenames: str, username: str | None = None, groups: tuple[str, ...] = (), **fields) -> User:
     """A user with the given permission codenames (e.g. "view_customer", "create_customer_attribute")."""
     user = User.objects.create_user(username=username or f"user{next(_counter)}", password="pw-for-tests-1", **fields)
     if codenames:
         user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    if groups:
-        ensure_role_groups()
     for group in groups:
         user.groups.add(Group.objects.get(name=group))
     return user

@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import ensure_role_groups, make_user
+from tests.factories import make_user
 from tests.security.conftest import ALL_CODENAMES, ROLES
 from tests.security.urlmap import (
     ADD_C,
@@ -77,7 +77,6 @@ class Visitor:
 def _visitors(need) -> list[Visitor]:
     visitors = [Visitor("anonymous", None, frozenset()), Visitor("no permissions", make_user(), frozenset())]
     for role in ROLES:
-        ensure_role_groups()
         group = Group.objects.get(name=role)
         codenames = frozenset(group.permissions.values_list("codename", flat=True))
         visitors.append(Visitor(f"role {role}", make_user(groups=(role,)), codenames))
