@@ -1,6 +1,8 @@
 import pytest
+from rest_framework.test import APIClient
 
-from tests.factories import make_attribute, make_customer, make_user
+from tests import factories
+from tests.factories import bearer_client, make_attribute, make_customer, make_user
 
 PASSWORD = "pw-for-tests-1"
 
@@ -21,7 +23,7 @@ def user_factory(db):
 
 
 @pytest.fixture
-def login(client):
+def login(client, db):
     """Sign `client` in as a user with the given permission codenames; returns the user."""
 
     def _login(*codenames: str, **kwargs):
@@ -37,6 +39,35 @@ def admin_user(db):
     from django.contrib.auth.models import User
 
     return User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    """The test client signed in as the superuser."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def api(db):
+    """`api(*codenames)`: a bearer-token client for a new user holding exactly those permissions."""
+
+    def _api(*codenames: str, **user_fields) -> APIClient:
+        return bearer_client(make_user(*codenames, **user_fields))
+
+    return _api
+
+
+@pytest.fixture
+def anon():
+    """An API client without credentials."""
+    return APIClient()
+
+
+@pytest.fixture
+def attribute_rows():
+    """`attribute_rows()`: a snapshot of every attribute row, to show that a rejected request changed nothing."""
+    return factories.attribute_rows
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.test import APIClient
 
 from attributes.models import Attribute
-from tests.api.conftest import ALL_ATTRIBUTE_PERMS, ALL_CUSTOMER_PERMS, bearer_client
-from tests.factories import make_attribute, make_customer, make_user
+from tests.api.conftest import ALL_ATTRIBUTE_PERMS, ALL_CUSTOMER_PERMS
+from tests.factories import bearer_client, make_attribute, make_customer, make_user
 from tokens.models import ApiToken
 
 ATTRIBUTE_KEYS = {"attribute_id", "customer_id", "attribute_name", "attribute_value", "created", "last_modified"}

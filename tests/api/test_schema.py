@@ -133,7 +133,7 @@ def test_bearer_security_scheme_is_declared(schema):
     }
 
 
-def test_swagger_ui_renders_from_local_static_files_only(client, db, _plain_static_storage):
+def test_swagger_ui_renders_from_local_static_files_only(client, db):
     response = client.get("/crm/docs/")
 
     assert response.status_code == 200
@@ -144,7 +144,7 @@ def test_swagger_ui_renders_from_local_static_files_only(client, db, _plain_stat
     assert all(a.startswith("/") for a in assets), assets
 
 
-def test_swagger_ui_script_loads_the_local_schema(client, db, _plain_static_storage):
+def test_swagger_ui_script_loads_the_local_schema(client, db):
     html = client.get("/crm/docs/").content.decode()
     script_url = re.search(r'<script src="(/crm/docs/\?[^"]*)"', html).group(1)
 

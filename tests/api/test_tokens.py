@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from attributes.models import Attribute
-from tests.api.conftest import bearer_client
-from tests.factories import make_customer, make_user
+from tests.factories import bearer_client, make_customer, make_user
 from tokens.models import ApiToken
 
 VIEW_PATH = "/crm/customer/"
@@ -158,7 +157,7 @@ def test_stale_last_used_is_refreshed_on_next_use(viewer):
 
 
 @pytest.fixture
-def page_client(client, viewer, _plain_static_storage):
+def page_client(client, viewer):
     client.force_login(viewer)
     return client
 
@@ -297,7 +296,7 @@ def test_session_write_without_csrf_token_is_403_and_changes_nothing(db):
     assert not Attribute.objects.exists()
 
 
-def test_session_write_with_csrf_token_is_accepted(db, _plain_static_storage):
+def test_session_write_with_csrf_token_is_accepted(db):
     user = make_user("create_customer_attribute")
     customer = make_customer()
     client = APIClient(enforce_csrf_checks=True)

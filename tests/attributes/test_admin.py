@@ -28,12 +28,6 @@ def values(customer) -> dict[str, str]:
     return dict(Attribute.objects.filter(customer=customer).values_list("attribute_name", "attribute_value"))
 
 
-@pytest.fixture
-def admin_client_(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 # --- Attribute admin --------------------------------------------------------------------------------------------
 
 

@@ -1,14 +1,6 @@
 """Customers in Django admin: listed, searchable by id, name, email or phone, filterable by status."""
 
-import pytest
-
 from tests.factories import make_customer
-
-
-@pytest.fixture
-def admin_client_(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def listed(response) -> list[str]:

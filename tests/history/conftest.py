@@ -4,8 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from attributes.models import Attribute
-from tests.factories import make_user
-from tokens.models import ApiToken
+from tests.factories import bearer_client, make_user
 
 VIEW, CREATE, UPDATE, DELETE = (
     "view_customer_attribute",
@@ -48,10 +47,7 @@ def expected(**fields) -> dict[str, str]:
 
 def bearer(user, token_name: str = "billing-sync") -> APIClient:
     """An APIClient sending a real token issued to `user` under `token_name`."""
-    _, raw = ApiToken.issue(user=user, name=token_name)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
+    return bearer_client(user, token_name)
 
 
 @pytest.fixture

@@ -522,12 +522,6 @@ def test_import_command_records_the_cli_channel(tmp_path, attribute):
 # --- admin -------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def admin_client_(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def test_admin_add_records_a_create_in_the_admin_channel(admin_client_, customer):
     response = admin_client_.post(
         "/admin/attributes/attribute/add/",

@@ -15,8 +15,7 @@ from django.db import close_old_connections
 
 from attributes.models import Attribute
 from crm_project import wsgi
-from tests.api.conftest import bearer_client
-from tests.factories import make_customer, make_user
+from tests.factories import bearer_client, make_customer, make_user
 
 
 def call_wsgi(method: str, path: str, body: bytes, *, token: str, chunked: bool = True) -> tuple[str, bytes]:

@@ -6,8 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from attributes.models import Attribute
-from tests.api.conftest import bearer_client
-from tests.factories import make_user
+from tests.factories import bearer_client, make_user
 
 EVERY_ATTRIBUTE_PERM = (
     "view_customer",

@@ -3,8 +3,7 @@
 import pytest
 
 from attributes.models import AttributeDefinition
-from tests.api.conftest import bearer_client
-from tests.factories import make_user
+from tests.factories import bearer_client, make_user
 
 VIEW, CREATE, UPDATE, DELETE = (
     "view_customer_attribute",
@@ -24,20 +23,6 @@ def define(name: str, value_type: str = "text", **fields) -> AttributeDefinition
     definition.full_clean()
     definition.save()
     return definition
-
-
-@pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    """Pages use `{% static %}`; the manifest storage (DEBUG off) would need a collectstatic run."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from attributes.models import Attribute
-from tests.api.conftest import bearer_client
-from tests.factories import make_attribute, make_customer, make_user
+from tests.factories import bearer_client, make_attribute, make_customer, make_user
 
 from .conftest import HTMX_MODAL, define
 

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from attributes import services
 from attributes.models import Attribute
-from tests.api.conftest import bearer_client
-from tests.factories import make_attribute, make_customer, make_user
+from tests.factories import bearer_client, make_attribute, make_customer, make_user
 
 from .conftest import ALL, CREATE, DELETE, HTMX_MODAL, UPDATE, VIEW, define
 

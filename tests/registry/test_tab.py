@@ -9,16 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import make_attribute, make_customer
+from tests.factories import make_attribute
 
 from .conftest import HTMX, HTMX_MODAL, define
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def customer():
-    return make_customer(customer_name="Acme Fiber Ltd")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 
 from attributes.models import Attribute
-from tests.factories import make_customer
 
 from .conftest import HTMX_MODAL, define
 
@@ -34,11 +33,6 @@ INVALID = [(kind, extra, value) for kind, extra, _, values in CASES for value in
 
 def case_id(case) -> str:
     return f"{case[0]}:{case[2]}"
-
-
-@pytest.fixture
-def customer():
-    return make_customer(customer_name="Acme Fiber Ltd")
 
 
 def add(client, customer, name: str, value: str):

@@ -5,6 +5,7 @@ definition, API token), so generated requests and the permission sweep reach rea
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 
 from attributes.models import Attribute, AttributeDefinition
 from customers.models import Customer
-from tests.factories import make_attribute, make_customer, make_user
+from tests.factories import bearer_client, make_attribute, make_customer, make_user
 from tokens.models import ApiToken
 
 ROLES = ("Support", "Customer admin", "Integration")
@@ -37,21 +38,6 @@ XSS_PAYLOADS = (
 
 
 @pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    """Render pages without a collectstatic run: the manifest storage (DEBUG off) needs collected files."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Tests create many users; a deliberately slow hasher would only slow them down."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _failed_authentications_not_throttled(monkeypatch):
     """The fuzzer sends hundreds of wrong tokens from one address within a test; past the failure limit every
     bearer request would be 429 and its state machine would see a different API. Tested in tests/api/test_tokens.py."""
@@ -64,13 +50,14 @@ def every_permission() -> list[Permission]:
     return list(Permission.objects.filter(codename__in=ALL_CODENAMES))
 
 
-def bearer(user: User) -> APIClient:
-    """An APIClient that sends a freshly issued token for `user`, as integrations do."""
-    _, raw = ApiToken.issue(user=user, name="security-tests")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    client.raw_token = raw
-    return client
+# The token's name says which suite made it.
+bearer = partial(bearer_client, name="security-tests")
+
+
+@pytest.fixture
+def api(world) -> APIClient:
+    """A bearer-token client for a user holding every permission (`world` made first, as the tests need)."""
+    return bearer(make_user(*ALL_CODENAMES))
 
 
 @pytest.fixture
@@ -114,16 +101,3 @@ def world(db) -> World:
     owner = make_user(username="token-owner")
     token, _ = ApiToken.issue(user=owner, name="billing sync")
     return World(customer, other, attribute, other_attribute, history_id, definition, token, owner)
-
-
-def attribute_rows() -> list[tuple]:
-    """Every attribute row, to show that a rejected request changed nothing."""
-    return list(
-        Attribute.objects.order_by("pk").values_list(
-            "pk", "customer_id", "attribute_name", "attribute_value", "created", "last_modified"
-        )
-    )
-
-
-def customer_rows() -> list[tuple]:
-    return list(Customer.objects.order_by("pk").values_list())

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from attributes.models import Attribute
-from tests.factories import make_user
-from tests.security.conftest import ALL_CODENAMES, attribute_rows, bearer
+from tests.factories import attribute_rows, make_user
+from tests.security.conftest import ALL_CODENAMES, bearer
 
 MISSING = 987_654_321
 

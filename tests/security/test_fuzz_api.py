@@ -28,8 +28,7 @@ from schemathesis import GenerationMode
 
 from attributes.models import Attribute
 from customers.models import Customer
-from tests.factories import make_attribute, make_customer
-from tests.security.conftest import attribute_rows
+from tests.factories import attribute_rows, make_attribute, make_customer
 from tests.security.urlmap import EXPECTED, ROUTES
 from tokens.models import ApiToken
 

@@ -15,8 +15,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from attributes.models import Attribute
-from tests.factories import make_user
-from tests.security.conftest import ALL_CODENAMES, attribute_rows, customer_rows
+from tests.factories import attribute_rows, customer_rows, make_user
+from tests.security.conftest import ALL_CODENAMES
 from tests.security.urlmap import EXPECTED, ROUTES, make_objects, request_body, url_for
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]

@@ -10,8 +10,7 @@ import json
 import pytest
 from django.conf import settings
 
-from tests.factories import make_user
-from tests.security.conftest import ALL_CODENAMES, attribute_rows, bearer, customer_rows
+from tests.factories import attribute_rows, customer_rows
 
 WRITES = [
     ("put", "/crm/attribute/"),
@@ -74,11 +73,6 @@ BODIES = {
         "application/json",
     ),
 }
-
-
-@pytest.fixture
-def api(world):
-    return bearer(make_user(*ALL_CODENAMES))
 
 
 @pytest.mark.parametrize("kind", list(BODIES))

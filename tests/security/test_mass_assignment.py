@@ -11,15 +11,10 @@ from django.utils import timezone
 from attributes.models import Attribute
 from customers.models import Customer
 from tests.factories import make_user
-from tests.security.conftest import ALL_CODENAMES, bearer
+from tests.security.conftest import ALL_CODENAMES
 
 LONG_AGO = "2000-01-01 00:00:00"
 FORGED = {"created": LONG_AGO, "last_modified": LONG_AGO}
-
-
-@pytest.fixture
-def api(world):
-    return bearer(make_user(*ALL_CODENAMES))
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.factories import make_user
-from tests.security.conftest import ALL_CODENAMES, attribute_rows, customer_rows
+from tests.factories import attribute_rows, customer_rows, make_user
+from tests.security.conftest import ALL_CODENAMES
 from tests.security.urlmap import EXPECTED, PUBLIC, ROUTES, make_objects, url_for
 
 API_ROUTES = [route for route in ROUTES if route.route.startswith("crm/")]

@@ -21,8 +21,8 @@ from attributes.csvio import CsvFormatError
 from attributes.models import Attribute, AttributeDefinition
 from crm_project.parsing import parse_id, parse_int
 from customers.models import Customer
-from tests.factories import make_attribute, make_customer, make_user
-from tests.security.conftest import ALL_CODENAMES, attribute_rows, bearer, customer_rows
+from tests.factories import attribute_rows, customer_rows, make_attribute, make_customer, make_user
+from tests.security.conftest import ALL_CODENAMES, bearer
 from tests.security.urlmap import ROUTES, make_objects, url_for
 
 pytestmark = pytest.mark.fuzz
@@ -63,11 +63,6 @@ def _raw_json(value) -> str:
 def admin_client(client, world) -> object:
     client.force_login(User.objects.create_superuser("root", "root@example.com", "pw-for-tests-1"))
     return client
-
-
-@pytest.fixture
-def api(world):
-    return bearer(make_user(*ALL_CODENAMES))
 
 
 # --- ids are ASCII digits ----------------------------------------------------------------------------------

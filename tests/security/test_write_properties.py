@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from attributes.models import Attribute
 from crm_project.parsing import has_visible_character
-from tests.factories import make_user
-from tests.security.conftest import attribute_rows, bearer
+from tests.factories import attribute_rows, make_user
+from tests.security.conftest import bearer
 
 pytestmark = pytest.mark.fuzz
 

@@ -7,7 +7,7 @@ import pytest
 
 from attributes.models import Attribute, AttributeDefinition
 from customers.models import Customer
-from tests.factories import make_attribute, make_customer, make_user
+from tests.factories import make_attribute, make_customer
 
 VIEW, UPDATE, DELETE = "view_customer_attribute", "update_customer_attribute", "delete_customer_attribute"
 REGISTRY = "manage_attribute_registry"
@@ -15,20 +15,6 @@ REGISTRY = "manage_attribute_registry"
 T1 = datetime(2025, 1, 4, 10, 30, tzinfo=UTC)
 T2 = datetime(2025, 2, 1, 8, 0, tzinfo=UTC)
 T3 = datetime(2025, 3, 15, 17, 45, 5, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _static_files_without_collectstatic(settings):
-    """Render pages without a collectstatic run: the manifest storage (DEBUG off) needs collected files."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
@@ -81,18 +67,6 @@ def dataset(db) -> DataSet:
     ]:
         set_modified(customer, name, when)
     return DataSet(c1, c2, c3)
-
-
-@pytest.fixture
-def login(client, db):
-    """Sign `client` in as a new user with exactly these permission codenames."""
-
-    def _login(*codenames: str):
-        user = make_user(*codenames)
-        client.force_login(user)
-        return user
-
-    return _login
 
 
 def values(name: str) -> dict[int, str]:

@@ -8,8 +8,7 @@ from rest_framework.test import APIClient
 
 from attributes.models import AttributeDefinition
 from attributes.usage import near_duplicates, normalize, usage_report
-from tests.api.conftest import bearer_client
-from tests.factories import make_attribute, make_customer, make_user
+from tests.factories import bearer_client, make_attribute, make_customer, make_user
 
 from .conftest import T1, T2, T3, VIEW
 
