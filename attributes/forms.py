@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from customers.forms import BootstrapFormMixin
+from crm_project.forms import BootstrapFormMixin
 
 from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from customers.forms import BootstrapFormMixin
+from crm_project.forms import BootstrapFormMixin
 
 from .models import AttributeDefinition
 

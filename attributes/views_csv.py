@@ -19,6 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.views import View
 from django.views.generic import TemplateView
 
+from crm_project.forms import BootstrapFormMixin
 from customers.forms import CustomerFilterForm
 from customers.models import Customer
 
@@ -62,13 +63,16 @@ class FilteredAttributesExportView(AttributePermissionMixin, View):
         return csvio.csv_response(attributes, "attributes.csv")
 
 
-class ImportForm(forms.Form):
+class ImportForm(BootstrapFormMixin, forms.Form):
     """The uploaded CSV, decoded to text; the size and encoding are checked here, the rows by the service."""
+
+    marks_required_fields = False  # its only field
 
     file = forms.FileField(
         label="CSV file",
         help_text="Columns customer_id, attribute_name, attribute_value (others, e.g. from an export, are ignored). "
         f"At most {filesizeformat(MAX_UPLOAD_BYTES)}.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
     def clean_file(self) -> str:

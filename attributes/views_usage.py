@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
+from crm_project.forms import BootstrapFormMixin
 from customers.models import Customer
 
 from . import services, usage
@@ -58,19 +59,24 @@ class UsageView(AttributePermissionMixin, TemplateView):
         )
 
 
-class RenameForm(forms.Form):
+NAME_INPUT_ATTRS = {"class": "font-monospace", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+
+
+class RenameForm(BootstrapFormMixin, forms.Form):
+    marks_required_fields = False  # both names are required; the radio group is optional
+
     old_name = forms.CharField(
         label="Current name",
         max_length=NAME_MAX_LENGTH,
         validators=[validate_attribute_name],
-        widget=forms.TextInput(attrs={"list": "attribute-names", "autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs={"list": "attribute-names", **NAME_INPUT_ATTRS}),
     )
     new_name = forms.CharField(
         label="New name",
         max_length=NAME_MAX_LENGTH,
         validators=[validate_attribute_name],
         help_text="When a customer already has this name, the two attributes are merged into it.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=forms.TextInput(attrs=NAME_INPUT_ATTRS),
     )
     prefer = forms.ChoiceField(
         label="When a customer has both names with different values",

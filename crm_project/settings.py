@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for crm_project.forms.BootstrapFormRenderer (TemplatesSetting)
     "django_htmx",
     "simple_history",
     "axes",

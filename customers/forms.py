@@ -1,32 +1,12 @@
 from django import forms
 from django.db.models import Q, QuerySet
 
+from crm_project.forms import BootstrapFormMixin
 from crm_project.parsing import parse_id
 
 from .models import Customer
 
 MAX_CUSTOMER_ID = 2**31 - 1  # customer_id is an AutoField (32-bit integer on PostgreSQL)
-
-
-class BootstrapFormMixin:
-    """Give every widget Bootstrap's classes so templates can render fields generically."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-                widget.attrs["aria-invalid"] = "true"
 
 
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):

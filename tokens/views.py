@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from customers.forms import BootstrapFormMixin
+from crm_project.forms import BootstrapFormMixin
 
 from .models import ApiToken
 

@@ -127,3 +127,18 @@ def test_page_requires_update_delete_and_registry_permissions(client, login, dat
     post = client.post(PAGE, {"old_name": "tier", "new_name": "service_tier", "apply": "1"})
     assert post.status_code == 403
     assert snapshot() == before
+
+
+def test_fields_render_through_the_bootstrap_field_template_with_linked_errors(client, login, dataset):
+    """`{{ field.as_field_group }}` (crm_project.forms.BootstrapFormRenderer), not hand-written inputs."""
+    login(*RENAMER)
+
+    response = client.post(PAGE, {"old_name": "a b", "new_name": "", "preview": "1"})
+
+    html = response.content.decode()
+    assert '<label class="form-label" for="id_old_name">Current name</label>' in html  # no "required" mark
+    assert 'aria-invalid="true"' in html and 'aria-describedby="id_new_name_helptext id_new_name_error"' in html
+    assert '<div id="id_new_name_error"><div class="invalid-feedback d-block" role="alert">' in html
+    assert 'autocapitalize="none"' in html and 'list="attribute-names"' in html
+    assert '<legend class="form-label fs-6">When a customer has both names with different values</legend>' in html
+    assert 'class="form-check-input" id="id_prefer_0" checked' in html
