@@ -31,8 +31,12 @@ _MESSAGES: dict[Action, str] = {
 }
 
 
+def _holds(user, permission: str) -> bool:
+    return user is not None and user.is_active and user.has_perm(permission)
+
+
 def has_permission(user, action: Action) -> bool:
-    return user is not None and user.is_active and user.has_perm(PERMISSIONS[action])
+    return _holds(user, PERMISSIONS[action])
 
 
 def require(user, action: Action) -> None:
@@ -49,7 +53,7 @@ CUSTOMER_VIEW_MESSAGE = "You need the view_customer permission to see customer n
 
 
 def may_see_customers(user) -> bool:
-    return user is not None and user.is_active and user.has_perm(CUSTOMER_VIEW)
+    return _holds(user, CUSTOMER_VIEW)
 
 
 def require_customer_view(user) -> None:
@@ -85,7 +89,7 @@ REGISTRY_RENAME_MESSAGE = "You need the manage_attribute_registry permission to 
 
 
 def may_manage_registry(user) -> bool:
-    return user is not None and user.is_active and user.has_perm(REGISTRY)
+    return _holds(user, REGISTRY)
 
 
 def require_registry(user, message: str = "You need the manage_attribute_registry permission for this page.") -> None:

@@ -6,12 +6,13 @@ nothing is written. Runs as the system (no permission check) unless --user names
 
 import csv
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import csvio, services
 from attributes.history import write_channel
+
+from ..users import command_actor
 
 BAR_WIDTH = 30
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--chunk-size", type=int, default=1000, help="Rows per database round (default 1000).")
 
     def handle(self, *args, file: str, dry_run: bool, user: str | None, chunk_size: int, **options):
-        actor = self.actor(user)
+        actor = command_actor(user)
         total = self.count_rows(file)
         self.done = 0
         try:
@@ -46,14 +47,6 @@ class Command(BaseCommand):
             if self.done:
                 self.stderr.write("", style_func=str)  # end the progress line
         self.report(report, dry_run=dry_run)
-
-    def actor(self, username: str | None):
-        if username is None:
-            return None
-        try:
-            return get_user_model().objects.get_by_natural_key(username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No user named “{username}”.") from None
 
     def count_rows(self, file: str) -> int:
         """Data rows in the file (for the progress bar); also fails early on an unreadable or non-UTF-8 file."""

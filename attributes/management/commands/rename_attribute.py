@@ -6,12 +6,13 @@ the system (actor None, no permission check), like `import_attributes`: whoever 
 database credentials.
 """
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import services
 from attributes.history import write_channel
+
+from ..users import command_actor
 
 
 class Command(BaseCommand):
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         user: str | None = None,
         **options,
     ):
-        actor = self.actor(user)
+        actor = command_actor(user)
         try:
             with write_channel("cli"):
                 report = services.attribute_rename_all(
@@ -82,12 +83,3 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Rename complete."))
         else:
             self.stdout.write("Dry run: nothing written. Run again without --dry-run to rename.")
-
-    @staticmethod
-    def actor(username: str | None):
-        if username is None:
-            return None
-        try:
-            return get_user_model().objects.get_by_natural_key(username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(f"No user named “{username}”.") from None
