@@ -140,7 +140,7 @@ def attribute_update(
     for attempt in range(_DEADLOCK_ATTEMPTS):
         try:
             return _update_locked(
-                pk=attribute.pk, name=new_name, value=new_value, actor=actor, if_match=if_match, confirm=confirm
+                snapshot=attribute, name=new_name, value=new_value, actor=actor, if_match=if_match, confirm=confirm
             )
         except OperationalError as error:
             # A rename writes a new (customer, name) key while holding the row: a bulk writer that has just
@@ -151,12 +151,12 @@ def attribute_update(
 
 
 def _update_locked(
-    *, pk: int, name: str, value: str, actor, if_match: Collection[str] | None, confirm: str | None
+    *, snapshot: Attribute, name: str, value: str, actor, if_match: Collection[str] | None, confirm: str | None
 ) -> Attribute:
     new_name, new_value = name, value
     with transaction.atomic():
-        reserved = _reserve_if_first(pk=pk, name=new_name, value=new_value)
-        current = Attribute.objects.select_for_update().get(pk=pk)
+        reserved = _reserve_if_first(snapshot=snapshot, name=new_name, value=new_value)
+        current = Attribute.objects.select_for_update().get(pk=snapshot.pk)
         if reserved is not None and reserved.customer_id != current.customer_id:  # moved meanwhile: not ours
             _release(reserved)
             reserved = None
@@ -193,17 +193,17 @@ def _update_locked(
     return current
 
 
-def _reserve_if_first(*, pk: int, name: str, value: str) -> Attribute | None:
+def _reserve_if_first(*, snapshot: Attribute, name: str, value: str) -> Attribute | None:
     """Take the key (customer, `name`) before the row, when it sorts first: every writer of many keys (bulk,
     import) takes them in (customer, name) order, so a rename holding its row while it waits for a new name
     that sorts earlier would deadlock with a bulk writer of both. A placeholder row holds the key; the caller
-    releases it just before renaming onto it. None when the name sorts after the old one, or is taken."""
-    seen = Attribute.objects.filter(pk=pk).values_list("customer_id", "attribute_name").first()
-    if seen is None or not name < seen[1]:
+    releases it just before renaming onto it. None when the name sorts after the old one, or is taken.
+    `snapshot` is the caller's copy of the attribute (no query); the caller re-checks it once the row is locked."""
+    if not name < snapshot.attribute_name:
         return None
     now = timezone.now()
     placeholder = Attribute(
-        customer_id=seen[0], attribute_name=name, attribute_value=value, created=now, last_modified=now
+        customer_id=snapshot.customer_id, attribute_name=name, attribute_value=value, created=now, last_modified=now
     )
     inserted = fastinsert.insert_or_lock(Attribute, [placeholder], ATTRIBUTE_COLUMNS, ["customer", "attribute_name"])
     return inserted[0] if inserted else None  # taken: locked now, and the rename is refused as a conflict
