@@ -12,10 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
 
-from . import services
+from . import selectors, services
+from .forms import PREFER_CHOICES
 from .models import Attribute
 from .validators import NAME_MAX_LENGTH, validate_attribute_name
-from .views_usage import PREFER_CHOICES, dependent_systems
 
 __all__ = ["rename_across_customers"]
 
@@ -69,7 +69,7 @@ def rename_across_customers(modeladmin, request, queryset):
         "opts": modeladmin.model._meta,
         "form": form,
         "names": customers,
-        "dependents": dependent_systems(*names),
+        "dependents": selectors.dependent_systems(*names),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across", "0"),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from crm_project.parsing import parse_id, unstorable_character
 
+from . import services
+
 EXPORT_COLUMNS = ["customer_id", "customer_name", "attribute_name", "attribute_value", "last_modified"]
 IMPORT_COLUMNS = ["customer_id", "attribute_name", "attribute_value"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -126,3 +128,12 @@ def decode_upload(data: bytes) -> io.StringIO:
         return io.StringIO(data.decode("utf-8-sig"), newline="")
     except UnicodeDecodeError as error:
         raise CsvFormatError("The file is not UTF-8 text.") from error
+
+
+def run_import(text: str, *, actor, dry_run: bool) -> services.ImportReport:
+    """Import CSV text; a malformed file raises CsvFormatError with the reason."""
+    rows = read_rows(io.StringIO(text, newline=""))
+    try:
+        return services.attribute_import(rows=rows, actor=actor, dry_run=dry_run)
+    except csv.Error as error:  # e.g. a NUL byte or an oversized field: csvio does not wrap these
+        raise CsvFormatError(f"The file is not valid CSV: {error}.") from None

@@ -1,14 +1,23 @@
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from crm_project.forms import BootstrapFormMixin
 
-from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH
+from . import csvio
+from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH, validate_attribute_name
 
 # `Attribute.etag`: the only version a form ever shows.
 ETAG = re.compile(r'"[0-9a-f]{24}"')
 NEVER_MATCHES = '"not-a-version"'
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # the import page's limit; larger files go through import_attributes
+PREFER_CHOICES = [
+    ("", "Neither: refuse if a customer has both names with different values"),
+    ("old", "The old name's value wins"),
+    ("new", "The new name's value wins"),
+]
 
 
 def version_if_match(version: str | None) -> list[str] | None:
@@ -79,3 +88,61 @@ class VersionForm(forms.Form):
 
     def if_match(self) -> list[str] | None:
         return version_if_match(self.cleaned_data.get("version") if self.is_valid() else self.data.get("version"))
+
+
+NAME_INPUT_ATTRS = {"class": "font-monospace", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+
+
+class RenameForm(BootstrapFormMixin, forms.Form):
+    marks_required_fields = False  # both names are required; the radio group is optional
+
+    old_name = forms.CharField(
+        label="Current name",
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_attribute_name],
+        widget=forms.TextInput(attrs={"list": "attribute-names", **NAME_INPUT_ATTRS}),
+    )
+    new_name = forms.CharField(
+        label="New name",
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_attribute_name],
+        help_text="When a customer already has this name, the two attributes are merged into it.",
+        widget=forms.TextInput(attrs=NAME_INPUT_ATTRS),
+    )
+    prefer = forms.ChoiceField(
+        label="When a customer has both names with different values",
+        choices=PREFER_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("old_name") and cleaned.get("old_name") == cleaned.get("new_name"):
+            self.add_error("new_name", "The new name is the same as the current one.")
+        return cleaned
+
+
+class ImportForm(BootstrapFormMixin, forms.Form):
+    """The uploaded CSV, decoded to text; the size and encoding are checked here, the rows by the service."""
+
+    marks_required_fields = False  # its only field
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="Columns customer_id, attribute_name, attribute_value (others, e.g. from an export, are ignored). "
+        f"At most {filesizeformat(MAX_UPLOAD_BYTES)}.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the limit here is {filesizeformat(MAX_UPLOAD_BYTES)}. "
+                "Import larger files with: python manage.py import_attributes FILE"
+            )
+        try:
+            return csvio.decode_upload(upload.read()).getvalue()
+        except csvio.CsvFormatError as error:
+            raise ValidationError(str(error)) from None

@@ -8,8 +8,8 @@ from rest_framework import serializers, viewsets
 from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField, object_id
 from customers.models import Customer
 
+from .. import selectors
 from ..history import ACTIONS
-from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission
 from .views import PAGING
 
@@ -51,7 +51,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
     required_actions = {"for_customer": Action.VIEW, "for_attribute": Action.VIEW}
 
     def get_queryset(self):
-        return Attribute.history.order_by("-history_date", "-history_id")
+        return selectors.history_records()
 
     def _page(self, queryset):
         page = self.paginate_queryset(queryset)
@@ -67,7 +67,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
     )
     def for_customer(self, request, customer_id, *args, **kwargs):
         customer = get_object_or_404(Customer, pk=object_id(customer_id))
-        return self._page(self.get_queryset().filter(customer_id=customer.pk))
+        return self._page(selectors.history_records(customer_id=customer.pk))
 
     @extend_schema(
         operation_id="attribute_history_for_attribute",
@@ -77,7 +77,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
     )
     def for_attribute(self, request, attribute_id, *args, **kwargs):
-        records = self.get_queryset().filter(attribute_id=object_id(attribute_id))
+        records = selectors.history_records(attribute_id=object_id(attribute_id))
         if not records.exists():
             raise Http404("No history for this attribute id.")
         return self._page(records)

@@ -1,4 +1,4 @@
-"""`GET /crm/attribute/usage`: the usage audit (attributes/usage.py) as JSON."""
+"""`GET /crm/attribute/usage`: the usage audit (`attributes.selectors.usage_report`) as JSON."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from crm_project.api import SpecDateTimeField
 
-from .. import usage
+from .. import selectors
 from ..permissions import Action, AttributeApiPermission
 
 
@@ -19,14 +19,14 @@ class NameUsageSerializer(serializers.Serializer):
     attribute_name = serializers.CharField(source="name")
     customers = serializers.IntegerField(help_text="Customers that have the name.")
     distinct_values = serializers.IntegerField()
-    top_values = serializers.SerializerMethodField(help_text=f"The {usage.TOP_VALUES} most common values.")
+    top_values = serializers.SerializerMethodField(help_text=f"The {selectors.TOP_VALUES} most common values.")
     last_modified = SpecDateTimeField(help_text="Latest change of any of its values.")
     defined = serializers.BooleanField(help_text="Whether the registry has a definition for the name.")
     description = serializers.CharField(help_text="The registry's description; empty when not defined.")
 
     @staticmethod
     @extend_schema_field(TopValueSerializer(many=True))
-    def get_top_values(obj: usage.NameUsage) -> list[dict]:
+    def get_top_values(obj: selectors.NameUsage) -> list[dict]:
         return [{"value": value, "count": count} for value, count in obj.top_values]
 
 
@@ -67,4 +67,4 @@ class AttributeUsageViewSet(viewsets.ViewSet):
         },
     )
     def usage(self, request, *args, **kwargs):
-        return Response(UsageReportSerializer(usage.usage_report()).data)
+        return Response(UsageReportSerializer(selectors.usage_report()).data)

@@ -1,6 +1,6 @@
 """What every write shares: results, permission checks, version preconditions and validation."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from .. import permissions, registry
 from ..models import Attribute, AttributeDefinition
 from ..permissions import Action
+from ..selectors import definitions_for
 from ..validators import validate_attribute_name, validate_attribute_value
 
 
@@ -68,11 +69,6 @@ def lost_deadlock(error: DatabaseError) -> bool:
     and PostgreSQL's advice for it is to run the transaction again.
     """
     return getattr(error.__cause__, "sqlstate", None) in {"40P01", "40001"}
-
-
-def definitions_for(names: Iterable[str]) -> dict[str, AttributeDefinition]:
-    """The registry entries of these names, in one query."""
-    return {d.name: d for d in AttributeDefinition.objects.filter(name__in=set(names))}
 
 
 def _normalize(text) -> str:

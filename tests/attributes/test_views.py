@@ -879,7 +879,7 @@ def api_client(user) -> Client:
 
 @pytest.mark.parametrize("query", ["", "?q=Acme", "?status=Open", "?attribute_name=external_crm_id"])
 def test_attributes_export_csv_needs_customer_view_permission(client, attribute, query):
-    url = reverse("attribute_csv:export") + query
+    url = reverse("attributes:filtered_export") + query
     client.force_login(make_user(*ALL))
 
     refused = client.get(url)
@@ -926,7 +926,7 @@ def test_api_endpoints_returning_only_attributes_need_only_the_specified_permiss
 def test_usage_page_needs_no_customer_view_permission_and_names_no_customer(client, attribute):
     client.force_login(make_user(VIEW))
 
-    response = client.get(reverse("attribute_usage:usage"))
+    response = client.get(reverse("attributes:usage"))
 
     assert response.status_code == 200
     assert "external_crm_id" in response.text
@@ -939,7 +939,7 @@ def test_rename_conflicts_name_customers_only_with_customer_view_permission(clie
     make_attribute(customer, "service_tier", "silver")
     client.force_login(make_user(UPDATE, DELETE, "manage_attribute_registry", *extra))
 
-    response = client.post(reverse("attribute_usage:rename"), {"old_name": "tier", "new_name": "service_tier"})
+    response = client.post(reverse("attributes:rename"), {"old_name": "tier", "new_name": "service_tier"})
 
     assert response.status_code == 200
     assert f"#{customer.pk}" in response.text  # the conflict is listed either way

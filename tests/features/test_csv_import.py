@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django.asserts import assertRedirects
 
-from attributes import views_csv
+from attributes import forms
 from attributes.models import Attribute
+from attributes.views import csv as views_csv
 from tests.factories import make_attribute, make_customer, make_user
 
 from .conftest import CREATE, UPDATE, VIEW
@@ -228,7 +229,7 @@ def test_malformed_csv_is_explained(client, importer, customer):
 
 def test_files_over_5_mb_are_refused_with_a_pointer_to_the_command(client, importer, customer):
     header = b"customer_id,attribute_name,attribute_value\n"
-    content = header + b"x" * (views_csv.MAX_UPLOAD_BYTES - len(header) + 1)
+    content = header + b"x" * (forms.MAX_UPLOAD_BYTES - len(header) + 1)
 
     response = upload(client, content)
     html = response.content.decode()

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django.asserts import assertRedirects
 
 from attributes import services
-from attributes.views_history import PAGE_SIZE
+from attributes.selectors import HISTORY_PAGE_SIZE as PAGE_SIZE
 from tests.factories import make_attribute, make_customer, make_user
 
 from .conftest import ALL, CREATE, UPDATE, VIEW, bearer, history_rows

@@ -51,8 +51,8 @@ def tier():
 
 
 def test_urls_are_named():
-    assert reverse("attribute_registry:list") == LIST_URL
-    assert reverse("attribute_registry:create") == CREATE_URL
+    assert reverse("attributes:registry") == LIST_URL
+    assert reverse("attributes:registry_create") == CREATE_URL
 
 
 # --- permissions --------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import User
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from attributes import views_csv
+from attributes import csvio
 from attributes.csvio import CsvFormatError
 from attributes.models import Attribute, AttributeDefinition
 from crm_project.parsing import parse_id, parse_int
@@ -129,7 +129,7 @@ def test_csv_import_rejects_a_row_whose_id_is_not_ascii_digits(world, raw_id):
     text = f"customer_id,attribute_name,attribute_value\n{raw_id},imported,x\n"
     before = _rows()
 
-    report = views_csv.run_import(text, actor=make_user(*ALL_CODENAMES), dry_run=False)
+    report = csvio.run_import(text, actor=make_user(*ALL_CODENAMES), dry_run=False)
 
     assert [error.field for error in report.rejected] == ["customer_id"]
     assert _rows() == before
@@ -352,7 +352,7 @@ def test_formula_guard_round_trips_through_import(world):
     exported = "\n".join(_export_lines(api, customer_id=customer.pk)) + "\n"
     Attribute.objects.filter(customer=customer).update(attribute_value="changed")
 
-    report = views_csv.run_import(exported, actor=make_user(*ALL_CODENAMES), dry_run=False)
+    report = csvio.run_import(exported, actor=make_user(*ALL_CODENAMES), dry_run=False)
 
     assert not report.rejected
     stored = dict(Attribute.objects.filter(customer=customer).values_list("attribute_name", "attribute_value"))
@@ -515,13 +515,14 @@ def test_hostile_csv_cells_are_refused_and_import_nothing(world):
         text=st.one_of(hostile, invisible_only, st.sampled_from(UNICODE_DIGITS)),
     )
     def check(column, text):
+        assume(column != "attribute_value" or text not in UNICODE_DIGITS)  # a digit of any script is a valid value
         cells = {"customer_id": str(world.customer.pk), "attribute_name": "imported", "attribute_value": "x"}
         cells[column] = text.replace("\ud800", "\x00").replace("\udfff", "\x00").replace("\ud83d", "\x00")
         buffer = io.StringIO()
         csv.writer(buffer).writerows([list(cells), list(cells.values())])
         before = _rows()
         try:
-            report = views_csv.run_import(buffer.getvalue(), actor=actor, dry_run=False)
+            report = csvio.run_import(buffer.getvalue(), actor=actor, dry_run=False)
         except CsvFormatError:
             pass
         else:

@@ -11,7 +11,7 @@ from django.test import Client
 
 from attributes import services
 from attributes.models import Attribute, AttributeDefinition
-from attributes.views_csv import SESSION_PREFIX
+from attributes.views.csv import SESSION_PREFIX
 from customers.models import Customer
 from tests.factories import make_attribute, make_customer, make_user
 from tests.security.conftest import ALL_CODENAMES, XSS_PAYLOADS, bearer

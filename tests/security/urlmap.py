@@ -48,14 +48,14 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attributes:restore": {"POST": (CREATE_A, VIEW_C)},
     "attributes:update": {"GET": (UPDATE_A, VIEW_C), "POST": (UPDATE_A, VIEW_C)},
     "attributes:delete": {"GET": (DELETE_A, VIEW_C), "POST": (DELETE_A, VIEW_C)},
-    "attribute_csv:export": {"GET": (VIEW_A, VIEW_C)},
-    "attribute_csv:import": {"GET": (CREATE_A, UPDATE_A), "POST": (CREATE_A, UPDATE_A)},
-    "attribute_usage:usage": {"GET": (VIEW_A,)},
-    "attribute_usage:rename": {"GET": (UPDATE_A, DELETE_A, REGISTRY), "POST": (UPDATE_A, DELETE_A, REGISTRY)},
-    "attribute_registry:list": {"GET": (REGISTRY,)},
-    "attribute_registry:create": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
-    "attribute_registry:update": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
-    "attribute_registry:delete": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
+    "attributes:filtered_export": {"GET": (VIEW_A, VIEW_C)},
+    "attributes:import": {"GET": (CREATE_A, UPDATE_A), "POST": (CREATE_A, UPDATE_A)},
+    "attributes:usage": {"GET": (VIEW_A,)},
+    "attributes:rename": {"GET": (UPDATE_A, DELETE_A, REGISTRY), "POST": (UPDATE_A, DELETE_A, REGISTRY)},
+    "attributes:registry": {"GET": (REGISTRY,)},
+    "attributes:registry_create": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
+    "attributes:registry_update": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
+    "attributes:registry_delete": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
     "tokens:list": {"GET": LOGIN, "POST": LOGIN},  # each user's own tokens
     "tokens:revoke": {"POST": LOGIN},  # only one's own (another user's token is a 404)
     # API
@@ -139,7 +139,7 @@ def url_kwargs(route: Route, objects: Objects, user: User | None) -> dict:
     if "pk" in route.params:
         if namespace == "customers":
             values["pk"] = objects.customer_id
-        elif namespace == "attribute_registry":
+        elif route.name.startswith("attributes:registry_"):
             values["pk"] = objects.definition_id
         elif namespace == "tokens":  # the visitor's own token (or anyone's, for the anonymous visitor)
             owner = user or make_user()
@@ -170,10 +170,10 @@ def request_body(route: Route, method: str, objects: Objects):
         "customers:update": customer,
         "attributes:create": {"attribute_name": "sweep_name", "attribute_value": "x"},
         "attributes:update": {"attribute_name": "external_crm_id", "attribute_value": "changed"},
-        "attribute_csv:import": {"file": csv_file},
-        "attribute_usage:rename": {"old_name": "support_tier", "new_name": "tier"},
-        "attribute_registry:create": {"name": "sweep_name", "value_type": "text"},
-        "attribute_registry:update": {"value_type": "text", "description": "changed"},
+        "attributes:import": {"file": csv_file},
+        "attributes:rename": {"old_name": "support_tier", "new_name": "tier"},
+        "attributes:registry_create": {"name": "sweep_name", "value_type": "text"},
+        "attributes:registry_update": {"value_type": "text", "description": "changed"},
         "tokens:list": {"name": "sweep"},
     }.get(route.name, {})
 

@@ -7,7 +7,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from attributes.models import AttributeDefinition
-from attributes.usage import near_duplicates, normalize, usage_report
+from attributes.selectors import near_duplicates, normalize, usage_report
 from tests.factories import bearer_client, make_attribute, make_customer, make_user
 
 from .conftest import T1, T2, T3, VIEW

@@ -1,52 +1,26 @@
 """The Registry page: the attribute names the organisation defines, what they mean, the values they take and
 which systems depend on them. Only users with `attributes.manage_attribute_registry` see or change it.
 
-The Attributes tab reads the registry too (`name_hints`: suggestions and expected formats in the Add/Edit modal).
+The Attributes tab reads the registry too (`selectors.name_hints`: suggestions and expected formats in the
+Add/Edit dialog).
 """
 
 from django.contrib import messages
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
 
-from . import permissions
-from .forms_registry import AttributeDefinitionForm
-from .models import Attribute, AttributeDefinition
-
-
-def with_usage(queryset):
-    """Annotate each definition with `customer_count`, the customers that have the name, in the same query."""
-    usage = (
-        Attribute.objects.filter(attribute_name=OuterRef("name"))
-        .order_by()
-        .values("attribute_name")
-        .annotate(n=Count("pk"))  # one attribute per name per customer, so attributes = customers
-        .values("n")
-    )
-    return queryset.annotate(customer_count=Coalesce(Subquery(usage, output_field=IntegerField()), Value(0)))
-
-
-def name_hints(definitions) -> dict[str, dict]:
-    """What the Add/Edit modal tells the user about each defined name (embedded with `json_script`)."""
-    return {
-        d.name: {
-            "description": d.description,
-            "format": d.expected_format(),
-            "example": d.example,
-            "systems": d.systems,
-            "protected": d.protected,
-        }
-        for d in definitions
-    }
+from .. import permissions, selectors
+from ..forms_registry import AttributeDefinitionForm
+from ..models import AttributeDefinition
 
 
 class RegistryPermissionMixin(PermissionRequiredWithReasonMixin):
     """Anonymous users go to the login page; signed-in users without the permission get a 403."""
 
     permission_required = permissions.REGISTRY  # names the permission in the 403 page
+    extra_context = {"nav": "registry"}
 
     def has_permission(self) -> bool:
         return permissions.may_manage_registry(self.request.user)
@@ -60,14 +34,14 @@ class RegistryListView(RegistryPermissionMixin, ListView):
     paginate_by = 100
 
     def get_queryset(self):
-        return with_usage(AttributeDefinition.objects.order_by("name"))
+        return selectors.definitions_with_usage()
 
 
 class DefinitionFormMixin(RegistryPermissionMixin):
     model = AttributeDefinition
     form_class = AttributeDefinitionForm
     template_name = "attributes/registry_form.html"
-    success_url = reverse_lazy("attribute_registry:list")
+    success_url = reverse_lazy("attributes:registry")
     verb = ""
 
     def form_valid(self, form):
@@ -94,10 +68,10 @@ class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):
 
     model = AttributeDefinition
     template_name = "attributes/registry_confirm_delete.html"
-    success_url = reverse_lazy("attribute_registry:list")
+    success_url = reverse_lazy("attributes:registry")
 
     def get_queryset(self):
-        return with_usage(AttributeDefinition.objects.all())
+        return selectors.definitions_with_usage(AttributeDefinition.objects.all())
 
     def form_valid(self, form):
         name = self.object.name

@@ -2,27 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 
-from . import services
-from .models import Attribute
-from .permissions import Action, may_restore
-from .views import CustomerAttributesView
-
-PAGE_SIZE = 50
-HISTORY_FIELDS = [
-    "history_id", "history_date", "history_type", "attribute_id", "attribute_name", "attribute_value",
-    "previous_name", "previous_value", "operation", "channel", "actor_name", "token_name",
-]  # fmt: skip
-
-
-def restorable(record, current: dict[str, str], user) -> bool:
-    """Restorable when the name is gone or now holds another value, and the user may make that write."""
-    if current.get(record.attribute_name) == record.attribute_value:
-        return False
-    return may_restore(user, exists=record.attribute_name in current)
+from .. import selectors, services
+from ..models import Attribute
+from ..permissions import Action
+from .tab import CustomerAttributesView
 
 
 class AttributeHistoryView(CustomerAttributesView):
@@ -37,14 +23,7 @@ class AttributeHistoryView(CustomerAttributesView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        records = (
-            Attribute.history.filter(customer_id=self.customer.pk)
-            .order_by("-history_date", "-history_id")
-            .only(*HISTORY_FIELDS)
-        )
-        page = Paginator(records, PAGE_SIZE).get_page(self.request.GET.get("page"))
-        current = dict(self.customer.attributes.values_list("attribute_name", "attribute_value"))
-        rows = [{"record": r, "restorable": restorable(r, current, self.request.user)} for r in page]
+        page, rows = selectors.history_page(self.customer, self.request.GET.get("page"), self.request.user)
         context.update(page_obj=page, rows=rows, active_tab="history")
         return context
 

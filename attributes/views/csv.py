@@ -6,28 +6,22 @@ in the user's session between the two steps under a random key; larger files go 
 `manage.py import_attributes`.
 """
 
-import csv
-import io
 import secrets
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import filesizeformat
 from django.views import View
 from django.views.generic import TemplateView
 
-from crm_project.forms import BootstrapFormMixin
 from customers.forms import CustomerFilterForm
 from customers.models import Customer
 
-from . import csvio, filtering, search, services
-from .models import Attribute
-from .permissions import Action, AttributePermissionMixin
+from .. import csvio, filtering, search
+from ..forms import ImportForm
+from ..models import Attribute
+from ..permissions import Action, AttributePermissionMixin
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SESSION_PREFIX = "attribute_import:"
 REJECTS_SHOWN = 500
 
@@ -63,40 +57,6 @@ class FilteredAttributesExportView(AttributePermissionMixin, View):
         return csvio.csv_response(attributes, "attributes.csv")
 
 
-class ImportForm(BootstrapFormMixin, forms.Form):
-    """The uploaded CSV, decoded to text; the size and encoding are checked here, the rows by the service."""
-
-    marks_required_fields = False  # its only field
-
-    file = forms.FileField(
-        label="CSV file",
-        help_text="Columns customer_id, attribute_name, attribute_value (others, e.g. from an export, are ignored). "
-        f"At most {filesizeformat(MAX_UPLOAD_BYTES)}.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-    def clean_file(self) -> str:
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the limit here is {filesizeformat(MAX_UPLOAD_BYTES)}. "
-                "Import larger files with: python manage.py import_attributes FILE"
-            )
-        try:
-            return csvio.decode_upload(upload.read()).getvalue()
-        except csvio.CsvFormatError as error:
-            raise ValidationError(str(error)) from None
-
-
-def run_import(text: str, *, actor, dry_run: bool) -> services.ImportReport:
-    """Import CSV text; a malformed file raises CsvFormatError with the reason."""
-    rows = csvio.read_rows(io.StringIO(text, newline=""))
-    try:
-        return services.attribute_import(rows=rows, actor=actor, dry_run=dry_run)
-    except csv.Error as error:  # e.g. a NUL byte or an oversized field: csvio does not wrap these
-        raise csvio.CsvFormatError(f"The file is not valid CSV: {error}.") from None
-
-
 class AttributeImportView(AttributePermissionMixin, TemplateView):
     """Upload a CSV and preview the import (POST with a file), then apply it (POST with the preview's token)."""
 
@@ -126,7 +86,7 @@ class AttributeImportView(AttributePermissionMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         filename = form.files["file"].name
         try:
-            report = run_import(form.cleaned_data["file"], actor=self.request.user, dry_run=True)
+            report = csvio.run_import(form.cleaned_data["file"], actor=self.request.user, dry_run=True)
         except csvio.CsvFormatError as error:
             form.add_error("file", str(error))
             return self.render_to_response(self.get_context_data(form=form))
@@ -140,12 +100,12 @@ class AttributeImportView(AttributePermissionMixin, TemplateView):
         pending = session.get(SESSION_PREFIX + token)
         if pending is None:
             messages.error(self.request, "That upload is no longer waiting to be imported. Upload the file again.")
-            return redirect("attribute_csv:import")
+            return redirect("attributes:import")
         try:
-            report = run_import(pending["text"], actor=self.request.user, dry_run=False)
+            report = csvio.run_import(pending["text"], actor=self.request.user, dry_run=False)
         except csvio.CsvFormatError as error:  # cannot happen for a previewed file, but say so if it does
             messages.error(self.request, str(error))
-            return redirect("attribute_csv:import")
+            return redirect("attributes:import")
         if not report.written:
             # The data changed since the preview (e.g. a customer was deleted): nothing was written.
             context = self.get_context_data(report=report, filename=pending["filename"], token=None, stale=True)
@@ -156,7 +116,7 @@ class AttributeImportView(AttributePermissionMixin, TemplateView):
             f"Imported {pending['filename']}: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged.",
         )
-        return redirect("attribute_csv:import")
+        return redirect("attributes:import")
 
     def keep(self, text: str, filename: str) -> str:
         """Keep the previewed file in the session until "Import now"; only the latest upload waits."""

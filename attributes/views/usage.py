@@ -5,33 +5,18 @@ conflicts; "Rename" runs it for real, all or nothing. The admin action and `mana
 call the same service.
 """
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from crm_project.forms import BootstrapFormMixin
 from customers.models import Customer
 
-from . import services, usage
-from .models import Attribute, AttributeDefinition
-from .permissions import Action, AttributePermissionMixin, may_see_customers, require_rename_all
-from .validators import NAME_MAX_LENGTH, validate_attribute_name
+from .. import selectors, services
+from ..forms import RenameForm
+from ..permissions import Action, AttributePermissionMixin, may_see_customers, require_rename_all
 
-PREFER_CHOICES = [
-    ("", "Neither: refuse if a customer has both names with different values"),
-    ("old", "The old name's value wins"),
-    ("new", "The new name's value wins"),
-]
 CONFLICTS_SHOWN = 200
-
-
-def dependent_systems(*names: str) -> list[tuple[str, list[str]]]:
-    """(name, systems) for those of `names` whose definition lists systems that read them."""
-    definitions = AttributeDefinition.objects.filter(name__in=names).exclude(dependent_systems="")
-    return [(d.name, d.systems) for d in definitions if d.systems]
 
 
 class UsageView(AttributePermissionMixin, TemplateView):
@@ -40,56 +25,11 @@ class UsageView(AttributePermissionMixin, TemplateView):
     action = Action.VIEW
     shows_customers = False  # names and counts only; its links lead to the customer list, which checks for itself
     template_name = "attributes/usage.html"
+    extra_context = {"nav": "usage"}
 
     def get_context_data(self, **kwargs):
-        report = usage.usage_report()
-        customers = {u.name: u.customers for u in report.names}
-        defined = {u.name for u in report.names if u.defined} | {d.name for d in report.unused_definitions}
-        near_duplicates = []
-        for group in report.near_duplicates:
-            # Suggest merging into the registry's spelling, else the most used one; unused names have nothing to move.
-            target = min(group, key=lambda name: (name not in defined, -customers.get(name, 0), name))
-            members = [(name, customers.get(name, 0)) for name in group]
-            sources = [name for name, count in members if count and name != target]
-            near_duplicates.append({"members": members, "target": target, "sources": sources})
-        return super().get_context_data(
-            report=report,
-            near_duplicates=near_duplicates,
-            **kwargs,
-        )
-
-
-NAME_INPUT_ATTRS = {"class": "font-monospace", "autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
-
-
-class RenameForm(BootstrapFormMixin, forms.Form):
-    marks_required_fields = False  # both names are required; the radio group is optional
-
-    old_name = forms.CharField(
-        label="Current name",
-        max_length=NAME_MAX_LENGTH,
-        validators=[validate_attribute_name],
-        widget=forms.TextInput(attrs={"list": "attribute-names", **NAME_INPUT_ATTRS}),
-    )
-    new_name = forms.CharField(
-        label="New name",
-        max_length=NAME_MAX_LENGTH,
-        validators=[validate_attribute_name],
-        help_text="When a customer already has this name, the two attributes are merged into it.",
-        widget=forms.TextInput(attrs=NAME_INPUT_ATTRS),
-    )
-    prefer = forms.ChoiceField(
-        label="When a customer has both names with different values",
-        choices=PREFER_CHOICES,
-        required=False,
-        widget=forms.RadioSelect,
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("old_name") and cleaned.get("old_name") == cleaned.get("new_name"):
-            self.add_error("new_name", "The new name is the same as the current one.")
-        return cleaned
+        report = selectors.usage_report()
+        return super().get_context_data(report=report, near_duplicates=selectors.merge_suggestions(report), **kwargs)
 
 
 class RenameView(AttributePermissionMixin, TemplateView):
@@ -98,6 +38,7 @@ class RenameView(AttributePermissionMixin, TemplateView):
     action = (Action.UPDATE, Action.DELETE)  # a merge deletes too
     shows_customers = False  # its conflict lists name customers only for those who may see them (post below)
     template_name = "attributes/rename.html"
+    extra_context = {"nav": "usage"}
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:  # anonymous users go to the login page (the mixin)
@@ -105,7 +46,7 @@ class RenameView(AttributePermissionMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        names = Attribute.objects.order_by("attribute_name").values("attribute_name").annotate(customers=Count("pk"))
+        names = selectors.names_with_counts()
         initial = {key: self.request.GET[key] for key in ("old_name", "new_name") if key in self.request.GET}
         kwargs.setdefault("form", RenameForm(initial=initial))
         return super().get_context_data(names_in_use=names, **kwargs)
@@ -135,7 +76,7 @@ class RenameView(AttributePermissionMixin, TemplateView):
                 request,
                 f"Renamed {old} to {new}: {report.renamed} customer(s) renamed, {report.merged} merged.",
             )
-            return redirect("attribute_usage:usage")
+            return redirect("attributes:usage")
         if apply:
             messages.error(request, f"Nothing was renamed: {self.refusal(report)}")
         elif not report.renamed and not report.merged and not report.conflicts and not report.invalid:
@@ -149,11 +90,11 @@ class RenameView(AttributePermissionMixin, TemplateView):
             report=report,
             old=old,
             new=new,
-            protected=getattr(services.definitions_for([old]).get(old), "protected", False),
+            protected=getattr(selectors.definitions_for([old]).get(old), "protected", False),
             conflicts=[(customers.get(cid), cid, old_value, new_value) for cid, old_value, new_value in conflicts],
             invalid=[(customers.get(cid), cid, message) for cid, message in invalid],
             shown=CONFLICTS_SHOWN,
-            dependents=dependent_systems(old),
+            dependents=selectors.dependent_systems(old),
         )
         return self.render_to_response(context)
 
