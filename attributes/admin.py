@@ -234,8 +234,10 @@ class CustomerWithAttributesAdmin(ServiceErrorsAdmin, CustomerAdmin):
 
 
 @admin.register(AttributeDefinition)
-class AttributeDefinitionAdmin(admin.ModelAdmin):
-    """The attribute registry. Changing it needs manage_attribute_registry; attribute viewers may read it."""
+class AttributeDefinitionAdmin(ServiceErrorsAdmin, admin.ModelAdmin):
+    """The attribute registry. Changing it needs manage_attribute_registry; attribute viewers may read it.
+
+    Saves and deletes go through `services.definition_*`, as the Registry page's do."""
 
     list_display = ["name", "value_type", "protected", "systems_display", "last_modified"]
     list_filter = ["value_type", "protected"]
@@ -260,6 +262,22 @@ class AttributeDefinitionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._manages(request)
+
+    def save_model(self, request, obj, form, change):
+        with refused_by_service():
+            if change:
+                services.definition_update(definition=obj, actor=request.user, **form.cleaned_data)
+            else:
+                saved = services.definition_create(actor=request.user, **form.cleaned_data)
+                obj.pk, obj.created, obj.last_modified = saved.pk, saved.created, saved.last_modified
+
+    def delete_model(self, request, obj):
+        with refused_by_service():
+            services.definition_delete(definition=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for definition in queryset.order_by("pk"):
+            self.delete_model(request, definition)
 
 
 admin.site.unregister(Customer)

@@ -66,12 +66,11 @@ DEFINITIONS = [
 def seed_definitions() -> int:
     """Create the demo registry entries that are missing; returns how many were created."""
     from .models import AttributeDefinition
+    from .services import definition_create
 
     created = 0
     for fields in DEFINITIONS:
-        definition = AttributeDefinition(**fields)
-        if not AttributeDefinition.objects.filter(name=definition.name).exists():
-            definition.full_clean()
-            definition.save()
+        if not AttributeDefinition.objects.filter(name=fields["name"]).exists():
+            definition_create(actor=None, **fields)
             created += 1
     return created

@@ -86,6 +86,7 @@ def may_restore(user, *, exists: bool) -> bool:
 # vocabulary. Declared on `AttributeDefinition.Meta.permissions`.
 REGISTRY = "attributes.manage_attribute_registry"
 REGISTRY_RENAME_MESSAGE = "You need the manage_attribute_registry permission to rename names."
+REGISTRY_WRITE_MESSAGE = "You need the manage_attribute_registry permission to change the attribute registry."
 
 
 def may_manage_registry(user) -> bool:

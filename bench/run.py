@@ -301,20 +301,15 @@ def run(args) -> list[dict]:
         scenario("upsert (PUT, 8 clients)", "upsert.lua", "upsert_baseline.lua", connections=8)
         # Latency scenarios: two clients, so p50 is the time one request takes, not time queued behind others.
         latency = min(2, c)
-        scenario(
-            "find customers, selective (support_tier=enterprise)",
-            "find.lua",
-            "find_baseline.lua",
-            connections=latency,
-            extra={"BENCH_NAME": "support_tier", "BENCH_VALUE": "enterprise"},
-        )
-        scenario(
-            "find customers, unselective (auto_provision=true)",
-            "find.lua",
-            "find_baseline.lua",
-            connections=latency,
-            extra={"BENCH_NAME": "auto_provision", "BENCH_VALUE": "true"},
-        )
+        finds = (("selective", "support_tier", "enterprise"), ("unselective", "auto_provision", "true"))
+        for selectivity, name, value in finds:
+            scenario(
+                f"find customers, {selectivity} ({name}={value})",
+                "find.lua",
+                "find_baseline.lua",
+                connections=latency,
+                extra={"BENCH_NAME": name, "BENCH_VALUE": value},
+            )
         scenario(
             f"Attributes tab page, {TAB_CUSTOMER_ATTRIBUTES} attributes (session)",
             "tab.lua",

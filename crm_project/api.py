@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -86,6 +87,23 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class DirectRepresentationMixin:
+    """Render `Meta.fields` straight from the instance's attributes, timestamps in the specification's format.
+
+    The same output as the declared fields, built directly: lists of up to 1000 objects are the API's hottest
+    path, and DRF's field-by-field rendering was a fifth of a request's time (cProfile, bench list and find).
+    Only for plain fields whose value is the attribute itself (ids, text, timestamps).
+    """
+
+    timestamp_fields: tuple[str, ...] = ("created", "last_modified")
+
+    def to_representation(self, instance) -> dict:
+        data = {name: getattr(instance, name) for name in self.Meta.fields}
+        for name in self.timestamp_fields:
+            data[name] = timezone.localtime(data[name]).strftime(DATETIME_FORMAT)
+        return data
 
 
 class NoUnknownFieldsMixin:

@@ -73,19 +73,21 @@ class CustomerDetailView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, 
         return ["customers/customer_detail.html"]
 
 
-class CustomerCreateView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, SuccessMessageMixin, CreateView):
-    permission_required = "customers.add_customer"
+class CustomerFormViewMixin(LoginRequiredMixin, PermissionRequiredWithReasonMixin, SuccessMessageMixin):
+    """What the New and Edit pages share: the form, its template and a success message naming the customer."""
+
     model = Customer
     form_class = CustomerForm
     template_name = "customers/customer_form.html"
+
+
+class CustomerCreateView(CustomerFormViewMixin, CreateView):
+    permission_required = "customers.add_customer"
     success_message = "Customer %(customer_name)s created."
 
 
-class CustomerUpdateView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, SuccessMessageMixin, UpdateView):
+class CustomerUpdateView(CustomerFormViewMixin, UpdateView):
     permission_required = "customers.change_customer"
-    model = Customer
-    form_class = CustomerForm
-    template_name = "customers/customer_form.html"
     success_message = "Customer %(customer_name)s updated."
 
 

@@ -16,9 +16,9 @@ from .bulk import (
     ItemError,
     attribute_bulk_upsert,
     attribute_import,
-    validate_bulk_items,
 )
 from .common import PreconditionFailed, Result, UpsertResult, definitions_for, normalize_and_validate
+from .definitions import definition_create, definition_delete, definition_update
 from .rename import RenameReport, attribute_rename_all
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
 
@@ -38,7 +38,9 @@ __all__ = [
     "attribute_restore",
     "attribute_update",
     "attribute_upsert",
+    "definition_create",
+    "definition_delete",
+    "definition_update",
     "definitions_for",
     "normalize_and_validate",
-    "validate_bulk_items",
 ]

@@ -6,12 +6,13 @@ Add/Edit dialog).
 """
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
 
-from .. import permissions, selectors
+from .. import permissions, selectors, services
 from ..forms_registry import AttributeDefinitionForm
 from ..models import AttributeDefinition
 
@@ -45,14 +46,19 @@ class DefinitionFormMixin(RegistryPermissionMixin):
     verb = ""
 
     def form_valid(self, form):
-        # ModelForm validation ran `AttributeDefinition.full_clean()`, which checks the type's settings.
-        response = super().form_valid(form)
+        self.object = self.save(form)
         messages.success(self.request, f"Definition {self.object.name} {self.verb}.")
-        return response
+        return HttpResponseRedirect(self.get_success_url())
+
+    def save(self, form) -> AttributeDefinition:
+        raise NotImplementedError
 
 
 class DefinitionCreateView(DefinitionFormMixin, CreateView):
     verb = "created"
+
+    def save(self, form) -> AttributeDefinition:
+        return services.definition_create(actor=self.request.user, **form.cleaned_data)
 
     def get_initial(self):
         # "Define this name" links from elsewhere may pass the name along.
@@ -61,6 +67,9 @@ class DefinitionCreateView(DefinitionFormMixin, CreateView):
 
 class DefinitionUpdateView(DefinitionFormMixin, UpdateView):
     verb = "updated"
+
+    def save(self, form) -> AttributeDefinition:
+        return services.definition_update(definition=self.object, actor=self.request.user, **form.cleaned_data)
 
 
 class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):
@@ -74,7 +83,6 @@ class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):
         return selectors.definitions_with_usage(AttributeDefinition.objects.all())
 
     def form_valid(self, form):
-        name = self.object.name
-        response = super().form_valid(form)
-        messages.success(self.request, f"Definition {name} deleted.")
-        return response
+        services.definition_delete(definition=self.object, actor=self.request.user)
+        messages.success(self.request, f"Definition {self.object.name} deleted.")
+        return HttpResponseRedirect(self.get_success_url())
