@@ -1,3 +1,7 @@
+"""The forms of the attribute pages. The rules live in the models and the services, which report errors back
+to these forms; the forms only parse, and render through `crm_project.forms.BootstrapFormMixin`.
+"""
+
 import re
 
 from django import forms
@@ -7,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from crm_project.forms import BootstrapFormMixin
 
 from . import csvio
+from .models import AttributeDefinition
 from .validators import NAME_MAX_LENGTH, VALUE_MAX_LENGTH, validate_attribute_name
 
 # `Attribute.etag`: the only version a form ever shows.
@@ -146,3 +151,39 @@ class ImportForm(BootstrapFormMixin, forms.Form):
             return csvio.decode_upload(upload.read()).getvalue()
         except csvio.CsvFormatError as error:
             raise ValidationError(str(error)) from None
+
+
+class AttributeDefinitionForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = AttributeDefinition
+        fields = [
+            "name",
+            "description",
+            "value_type",
+            "choices",
+            "pattern",
+            "example",
+            "dependent_systems",
+            "protected",
+        ]
+        labels = {"value_type": "Expected type", "dependent_systems": "Dependent systems"}
+        help_texts = {
+            "name": "Lowercase with underscores, as customers' attributes use it, e.g. billing_account_id.",
+            "example": "Shown to users as they type; it must fit the expected type.",
+            # Patterns run on RE2 (attributes/registry.py), so matching never backtracks.
+            "pattern": "For “regular expression”: the whole value must match it. RE2 syntax, up to 200 characters: "
+            "no backreferences, lookahead or lookbehind.",
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "choices": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            "pattern": forms.TextInput(attrs={"spellcheck": "false", "class": "font-monospace"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Renaming the definition alone would silently free every customer's attribute of that name from it.
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = "Fixed once defined, so customers' attributes of this name keep its rules."

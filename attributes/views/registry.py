@@ -13,7 +13,7 @@ from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 from crm_project.mixins import PermissionRequiredWithReasonMixin
 
 from .. import permissions, selectors, services
-from ..forms_registry import AttributeDefinitionForm
+from ..forms import AttributeDefinitionForm
 from ..models import AttributeDefinition
 
 
