@@ -74,11 +74,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "crm_project",  # its management commands (seed_demo)
     "customers",
     "attributes",
     "tokens",
     "bench",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -314,6 +317,16 @@ CONTENT_SECURITY_POLICY = {
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Background jobs -------------------------------------------------------------------------------
+# django-tasks (the API of Django 6's Tasks) with its database backend: the queue is a table in the same
+# database, so a job is enqueued in the transaction that asks for it, on SQLite and on PostgreSQL alike.
+# Workers: `python manage.py run_worker` (as many as you like, on any machine that reaches the database).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", default=30)  # a worker silent this long has lost its job
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", default=5)  # how often each worker looks for such jobs
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", default=30)  # a queued job's lost engine message is resent
+JOBS_VIEW_ALL_PERMISSION = "attributes.view_all_jobs"  # sees (and cancels) every user's jobs
 
 # --- Logging ----------------------------------------------------------------------------------------
 LOGGING = {

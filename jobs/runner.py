@@ -1,0 +1,118 @@
+"""Running jobs in a worker: the lease, the outcome, and the sweeper that re-queues what is due.
+
+A worker claims a job with one conditional UPDATE (queued, or running with an expired lease), so two workers
+never both hold it; every chunk's commit renews the lease and fails if the worker lost it, so a stalled worker
+cannot write after another took over. A `kill -9` leaves the job running with a lease that runs out; the
+sweeper (in every worker, every JOBS_SWEEP_SECONDS) queues it again and the next run resumes from the
+checkpoint its last committed chunk wrote.
+"""
+
+import logging
+import threading
+import uuid
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from . import engine
+from .models import Job
+
+logger = logging.getLogger("jobs")
+
+# Set by the worker's SIGTERM/SIGINT handler: the running job stops at its next chunk boundary.
+stopping = threading.Event()
+worker_id = f"worker-{uuid.uuid4().hex[:12]}"
+
+
+def claim(job_id: str, owner: str) -> Job | None:
+    """Take the job's lease if it is free: queued, or running under a lease that ran out."""
+    now = timezone.now()
+    claimed = (
+        Job.objects.filter(pk=job_id)
+        .filter(Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, lease_expires__lt=now))
+        .update(
+            status=Job.Status.RUNNING,
+            lease_owner=owner,
+            lease_expires=now + timedelta(seconds=engine.lease_seconds()),
+            started=Coalesce(F("started"), now),
+            attempts=F("attempts") + 1,
+        )
+    )
+    return Job.objects.get(pk=job_id) if claimed else None
+
+
+def _finish(job: Job, owner: str, **fields) -> bool:
+    fields.setdefault("finished", timezone.now())
+    return bool(
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, lease_owner=owner).update(
+            lease_owner="", lease_expires=None, **fields
+        )
+    )
+
+
+def run(job_id: str, *, owner: str | None = None) -> Job | None:
+    """Run one job to its end (or to a cancel, a shutdown, a lost lease); None if it was not free to run."""
+    owner = owner or worker_id
+    job = claim(job_id, owner)
+    if job is None:
+        return None  # finished, cancelled, or another worker holds it
+    context = engine.JobContext(job, worker_id=owner, should_stop=stopping.is_set)
+    logger.info("job %s (%s) started, attempt %s", job.pk, job.kind, job.attempts)
+    try:
+        if job.cancel_requested:
+            raise engine.Cancelled()
+        result = engine.handler_for(job.kind)(context)
+    except engine.Cancelled:
+        _finish(job, owner, status=Job.Status.CANCELLED)
+        logger.info("job %s cancelled after %s of %s", job.pk, job.done, job.total)
+    except engine.Interrupted:
+        # Back to the queue with its checkpoint; another worker (or this one, restarted) resumes it.
+        with transaction.atomic():
+            if _finish(job, owner, status=Job.Status.QUEUED, finished=None):
+                engine.deliver(job.pk)
+        logger.info("job %s interrupted by shutdown at %s of %s; queued again", job.pk, job.done, job.total)
+    except engine.LeaseLost:
+        logger.warning("job %s: lease lost to another worker; this run stops", job.pk)
+    except engine.JobFailed as failure:
+        _finish(job, owner, status=Job.Status.FAILED, error=str(failure), result=failure.result)
+    except Exception as error:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        _finish(job, owner, status=Job.Status.FAILED, error=f"{type(error).__name__}: {error}")
+    else:
+        _finish(job, owner, status=Job.Status.SUCCEEDED, result=result)
+    job.refresh_from_db()
+    return job
+
+
+def sweep(*, stale_after: float = 30.0) -> int:
+    """Queue again what a dead worker left (running, lease expired) and queued jobs whose engine message is gone
+    (not waiting in the engine's queue after `stale_after` seconds); returns how many it handed to the engine."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    waiting = DBTaskResult.objects.filter(status="READY").values("id")
+    due = Q(status=Job.Status.RUNNING, lease_expires__lt=now) | (
+        Q(status=Job.Status.QUEUED, queued_at__lt=now - timedelta(seconds=stale_after)) & ~Q(task_id__in=waiting)
+    )
+    delivered = 0
+    for job_id in Job.objects.filter(due).values_list("pk", flat=True)[:100]:
+        with transaction.atomic():
+            # Conditional, so a job claimed meanwhile (or swept by another worker) is left alone.
+            if Job.objects.filter(due, pk=job_id).update(status=Job.Status.QUEUED, lease_owner="", lease_expires=None):
+                engine.deliver(job_id)
+                delivered += 1
+    if delivered:
+        logger.info("sweeper queued %s job(s) again", delivered)
+    return delivered
+
+
+def run_queued(*, owner: str | None = None) -> list[Job]:
+    """Run every job that is queued now, in order, in this process (tests, `run_worker --batch`)."""
+    ran = []
+    for job_id in Job.objects.filter(status=Job.Status.QUEUED).order_by("created").values_list("pk", flat=True):
+        if (job := run(str(job_id), owner=owner)) is not None:
+            ran.append(job)
+    return ran
