@@ -167,6 +167,10 @@ def _unknown_message(key: str) -> str:
 class StrictFilterSet(django_filters.FilterSet):
     """A FilterSet whose query is all or nothing: `validate()` names every bad parameter, `qs` never guesses."""
 
+    class Meta:
+        fields = []
+        form = StrictFilterForm
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, extra_params=frozenset()):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.extra_params = frozenset(extra_params)
@@ -184,9 +188,11 @@ class StrictFilterSet(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         self.validate()  # django-filter would filter by the valid part of the query alone
-        return self.apply(queryset, self.conditions)
+        for condition in self.conditions:
+            queryset = self.narrow(queryset, condition)
+        return queryset
 
-    def apply(self, queryset: QuerySet, conditions: list[Condition]) -> QuerySet:
+    def narrow(self, queryset: QuerySet, condition: Condition) -> QuerySet:
         raise NotImplementedError
 
     @property
@@ -212,15 +218,11 @@ class AttributeFilterSet(StrictFilterSet):
     attribute_value__startswith = ParamFilter(ValueField)
     attribute_value__icontains = ParamFilter(ValueField)
 
-    class Meta:
+    class Meta(StrictFilterSet.Meta):
         model = Attribute
-        fields = []
-        form = StrictFilterForm
 
-    def apply(self, queryset: QuerySet, conditions: list[Condition]) -> QuerySet:
-        for condition in conditions:
-            queryset = queryset.filter(**condition.lookup())
-        return queryset
+    def narrow(self, queryset: QuerySet, condition: Condition) -> QuerySet:
+        return queryset.filter(**condition.lookup())
 
 
 class CustomerAttributeFilterSet(AttributeFilterSet):
@@ -229,19 +231,14 @@ class CustomerAttributeFilterSet(AttributeFilterSet):
     attribute_exists = ParamFilter(ExistsField)
     attribute = ParamFilter(PairsField)
 
-    class Meta:
+    class Meta(StrictFilterSet.Meta):
         model = Customer
-        fields = []
-        form = StrictFilterForm
 
-    def apply(self, queryset: QuerySet, conditions: list[Condition]) -> QuerySet:
-        for condition in conditions:
-            matching = Attribute.objects.filter(**condition.lookup()).values("customer_id")
-            if condition.op == "missing":
-                queryset = queryset.exclude(customer_id__in=matching)
-            else:
-                queryset = queryset.filter(customer_id__in=matching)
-        return queryset
+    def narrow(self, queryset: QuerySet, condition: Condition) -> QuerySet:
+        matching = Attribute.objects.filter(**condition.lookup()).values("customer_id")
+        if condition.op == "missing":
+            return queryset.exclude(customer_id__in=matching)
+        return queryset.filter(customer_id__in=matching)
 
     def count(self) -> int:
         """How many customers `qs` holds.
