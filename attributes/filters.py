@@ -144,8 +144,8 @@ class StrictFilterForm(forms.Form):
         super().full_clean()
 
     def clean(self):
-        for key in self.fields.keys() - self.repeatable:
-            if len(self.data.getlist(key)) > 1:
+        for key in self.fields:
+            if key not in self.repeatable and len(self.data.getlist(key)) > 1:
                 self.add_error(key, "Give this parameter once (use attribute=name:value to combine conditions).")
         data = self.cleaned_data
         value_ops = [key for key in OPERATORS if key in self.data]
@@ -197,7 +197,7 @@ class StrictFilterSet(django_filters.FilterSet):
 
     @property
     def conditions(self) -> list[Condition]:
-        """The conditions of a valid query, in the order the query lists them."""
+        """The conditions of a valid query: the value operators', has / lacks (or the name alone), the pairs."""
         data = self.form.cleaned_data
         name = data.get("attribute_name")
         conditions = [Condition(name, op, data[key]) for key, op in OPERATORS.items() if data.get(key) is not None]
