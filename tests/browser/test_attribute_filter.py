@@ -6,6 +6,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 from tests.factories import make_attribute, make_customer, make_user
@@ -96,3 +98,22 @@ def test_row_replaces_a_hidden_condition_of_the_same_parameter(page, sign_in, ti
     expect(page).to_have_url(re.compile(r"attribute_value__icontains=gold"))
     assert query(page)["attribute_value__icontains"] == ["gold"]
     assert listed(page) == ["Acme Fiber"]
+
+
+def test_without_javascript_the_row_filters_as_equals(browser, live_server, tiers):
+    client = Client()
+    client.force_login(make_user("view_customer", "view_customer_attribute"))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    plain = context.new_page()
+    try:
+        plain.goto("/customers/")
+        plain.get_by_label("Attribute name").fill("support_tier")
+        plain.get_by_label("Value", exact=True).fill("gold")
+        plain.get_by_role("button", name="Search").click()
+
+        expect(plain).to_have_url(re.compile(r"attribute_name=support_tier&attribute_value=gold"))
+        assert listed(plain) == ["Acme Fiber"]
+    finally:
+        context.close()
