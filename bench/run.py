@@ -83,14 +83,14 @@ print("TOKEN=" + raw)
 EXPLAIN_SCRIPT = """
 from django.db import connection
 from django.http import QueryDict
-from attributes import search
+from attributes.filters import CustomerAttributeFilterSet
 from attributes.models import Attribute
 from customers.models import Customer
 find = QueryDict("attribute_name=support_tier&attribute_value=enterprise")
 queries = {
-    "find customers (selective)": search.filter_customers(
-        Customer.objects.order_by("customer_id"), search.parse(find, allowed=search.CUSTOMER_PARAMS)
-    )[:100],
+    "find customers (selective)": CustomerAttributeFilterSet(
+        find, queryset=Customer.objects.order_by("customer_id")
+    ).qs[:100],
     "list a customer's attributes": Attribute.objects.filter(customer_id=4242).order_by("attribute_name"),
 }
 prefix = "EXPLAIN ANALYZE " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "rest_framework",
+    "django_filters",  # the attribute filters' FilterSets (attributes/filters.py)
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, QueryDict
+from django.http import HttpRequest
 from django.urls import reverse
 
 LIST_ACTIONS = "actions"
@@ -63,9 +63,6 @@ class ListFilter(Protocol):
 
     params: frozenset[str]  # the query parameters it owns, on the list page and the API
     api_parameters: list  # drf-spectacular OpenApiParameters describing them
-
-    def canonical_query(self, params: QueryDict) -> str | None:
-        """The list page's query rewritten to the filter's own parameter names, or None if it already is."""
 
     def for_page(self, request: HttpRequest, *, ignore: set[str]) -> ListFilterState:
         """The filter's state on the list page; parameters in `ignore` belong to others."""

@@ -1,22 +1,22 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
-from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
 
 from . import extensions
-from .forms import CustomerFilterForm, CustomerForm
+from .filters import CustomerFilterSet
+from .forms import CustomerForm
 from .models import Customer
 
 
 class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, ListView):
     """Customer list with search by name or id, a status filter and the filters other apps register, paginated.
 
-    A registered filter (the attribute filter) keeps its state under the API's query parameters; a filter form
-    submission is redirected to them so the address bar always holds a shareable URL.
+    The search form submits every filter under the API's query parameters, so the address bar holds a
+    shareable URL; a registered filter (the attribute filter) reads its own and leaves the rest to others.
     """
 
     permission_required = "customers.view_customer"
@@ -25,21 +25,15 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, Li
     template_name = "customers/customer_list.html"
     own_params = {"q", "status", "page"}
 
-    def get(self, request, *args, **kwargs):
-        for list_filter in extensions.list_filters():
-            if (query := list_filter.canonical_query(request.GET)) is not None:
-                return redirect(f"{request.path}?{query}" if query else request.path)
-        return super().get(request, *args, **kwargs)
-
     def get_queryset(self):
-        self.filter_form = CustomerFilterForm(self.request.GET or None)
+        self.filterset = CustomerFilterSet(self.request.GET or None, queryset=super().get_queryset())
         self.filter_states = [
             list_filter.for_page(self.request, ignore=extensions.others_params(list_filter, self.own_params))
             for list_filter in extensions.list_filters()
         ]
         if any(state.errors for state in self.filter_states):
             return Customer.objects.none()  # the error is shown instead of customers the filter did not choose
-        queryset = self.filter_form.filter(super().get_queryset())
+        queryset = self.filterset.qs
         for state in self.filter_states:
             queryset = state.narrow(queryset)
         return queryset
@@ -48,7 +42,7 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, Li
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query.pop("page", None)
-        context["filter_form"] = self.filter_form if self.request.GET else CustomerFilterForm()
+        context["filter_form"] = self.filterset.form
         context["query_without_page"] = query.urlencode()
         for state in self.filter_states:
             context.update(state.context)

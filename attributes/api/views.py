@@ -18,7 +18,7 @@ from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagina
 from crm_project.parsing import parse_id
 from customers.models import Customer
 
-from .. import csvio, search, services
+from .. import csvio, filters, services
 from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission, has_permission
 from .serializers import (
@@ -249,9 +249,10 @@ class AttributeViewSet(viewsets.GenericViewSet):
         responses={200: AttributeSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
-        conditions = search.parse(request.query_params, allowed=search.ATTRIBUTE_PARAMS, ignore=PAGING_IGNORED)
-        queryset = search.filter_attributes(Attribute.objects.order_by("attribute_id"), conditions)
-        page = self.paginate_queryset(queryset)
+        queryset = Attribute.objects.order_by("attribute_id")
+        filterset = filters.AttributeFilterSet(request.query_params, queryset=queryset, extra_params=PAGING_IGNORED)
+        filterset.validate()
+        page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(AttributeSerializer(page, many=True).data)
 
     @extend_schema(
@@ -296,10 +297,9 @@ class AttributeViewSet(viewsets.GenericViewSet):
                 raise ValidationError({"customer_id": [f"Must be an integer from 1 to {MAX_ID}."]})
             attributes = attributes.filter(customer_id=customer_id)
             filename = f"customer-{customer_id}-attributes.csv"
-        conditions = search.parse(params, allowed=search.CUSTOMER_PARAMS, ignore={"format"})
-        if conditions:
-            customers = search.filter_customers(Customer.objects.all(), conditions)
-            attributes = attributes.filter(customer_id__in=customers.values("customer_id"))
+        attributes = filters.exported_attributes(
+            params, customers=Customer.objects.all(), extra_params={"format"}, attributes=attributes
+        )
         return csvio.csv_response(attributes, filename)
 
 

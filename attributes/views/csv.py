@@ -9,21 +9,23 @@ in the user's session between the two steps under a random key; larger files go 
 import secrets
 
 from django.contrib import messages
-from django.http import HttpResponse, QueryDict
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
-from customers.forms import CustomerFilterForm
+from customers.filters import CustomerFilterSet
 from customers.models import Customer
 
-from .. import csvio, filtering, search
+from .. import csvio, filters
 from ..forms import ImportForm
 from ..models import Attribute
 from ..permissions import Action, AttributePermissionMixin
 
 SESSION_PREFIX = "attribute_import:"
 REJECTS_SHOWN = 500
+LIST_PARAMS = {"q", "status", "page"}  # the customer list page's own parameters
 
 
 class CustomerAttributesExportView(AttributePermissionMixin, View):
@@ -42,19 +44,16 @@ class FilteredAttributesExportView(AttributePermissionMixin, View):
     action = Action.VIEW
 
     def get(self, request):
-        params = request.GET
-        if (canonical := filtering.canonical_query(params)) is not None:
-            params = QueryDict(canonical)
-        state = filtering.from_query(params)
-        if state.errors:
-            return HttpResponse(" ".join(state.errors), status=400, content_type="text/plain; charset=utf-8")
-        attributes = Attribute.objects.all()
-        if any(params.get(key) for key in params if key != "page"):
-            customers = CustomerFilterForm(params).filter(Customer.objects.all())
-            customers = search.filter_customers(customers, state.conditions)
-            attributes = attributes.filter(customer_id__in=customers.values("customer_id"))
-            return csvio.csv_response(attributes, "customer-list-attributes.csv")
-        return csvio.csv_response(attributes, "attributes.csv")
+        params = filters.form_query(request.GET)  # the list page's query, as its export link carries it
+        filtered = any(params.get(key) for key in params if key != "page")
+        customers = CustomerFilterSet(params, queryset=Customer.objects.all()).qs
+        try:
+            attributes = filters.exported_attributes(
+                params, customers=customers, extra_params=LIST_PARAMS, attributes=Attribute.objects.all()
+            )
+        except ValidationError as error:
+            return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
+        return csvio.csv_response(attributes, "customer-list-attributes.csv" if filtered else "attributes.csv")
 
 
 class AttributeImportView(AttributePermissionMixin, TemplateView):

@@ -28,17 +28,34 @@
     if (input.name === "attribute_name") updateRenameNote(input);
   });
 
-  // "has attribute" and "lacks attribute" need no value: disable the customer list filter's value input then.
-  function syncFilterValue(select) {
-    const input = select.form && select.form.elements.namedItem("filter_value");
-    if (!input) return;
-    const unused = select.value === "exists" || select.value === "missing";
-    input.disabled = unused;
-    input.placeholder = unused ? "no value needed" : "value (is one of: a,b,c)";
+  // The customer list's attribute filter row submits the API's parameter names: the operator select has no
+  // name, so name the value input after the chosen operator (attribute_value__startswith, …), or, for "has
+  // attribute" and "lacks attribute", disable it and send the hidden attribute_exists=true/false instead.
+  // A hidden extra condition under the same name gives way to the row, as the row now states it.
+  function syncFilterRow(select) {
+    const form = select.form;
+    const input = form && form.querySelector("[data-filter-value]");
+    const exists = form && form.querySelector("[data-filter-exists]");
+    if (!input || !exists) return;
+    const option = select.options[select.selectedIndex];
+    const existsValue = option ? option.dataset.exists || "" : "";
+    if (option && option.dataset.param) input.name = option.dataset.param;
+    input.disabled = Boolean(existsValue);
+    input.placeholder = existsValue ? "no value needed" : "value (is one of: a,b,c)";
+    exists.disabled = !existsValue;
+    if (existsValue) exists.value = existsValue;
+    const active = existsValue ? exists.name : input.name;
+    form.querySelectorAll("[data-filter-extra]").forEach(function (extra) {
+      extra.disabled = extra.name === active;
+    });
   }
 
   document.addEventListener("change", function (event) {
-    if (event.target.matches("[data-filter-op]")) syncFilterValue(event.target);
+    if (event.target.matches("[data-filter-op]")) syncFilterRow(event.target);
+  });
+  // Also when the browser restored a changed select (back button), so the inputs match what it shows.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("[data-filter-op]").forEach(syncFilterRow);
   });
 
   function modal() {

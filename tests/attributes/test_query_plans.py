@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from attributes import search
+from attributes.filters import CustomerAttributeFilterSet
 from attributes.models import Attribute
 from customers.models import Customer
 from tests.factories import make_attribute, make_customer
@@ -43,8 +43,8 @@ def data():
     ],
 )
 def test_find_customers_by_attribute_uses_the_name_value_index(data, query):
-    conditions = search.parse(QueryDict(query), allowed=search.CUSTOMER_PARAMS)
-    text = plan(search.filter_customers(Customer.objects.order_by("customer_id"), conditions))
+    filterset = CustomerAttributeFilterSet(QueryDict(query), queryset=Customer.objects.order_by("customer_id"))
+    text = plan(filterset.qs)
     assert "attribute_name_value_idx" in text or "attribute_unique_name_per_customer" in text, text
 
 

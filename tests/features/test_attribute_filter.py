@@ -1,12 +1,16 @@
-"""The customer list's attribute filter: each operator, combinations, bookmarkable URLs, errors, paging, queries."""
+"""The customer list's attribute filter: each operator, combinations, bookmarkable URLs, errors, paging, queries.
+
+The form submits the API's parameter names (static/js/app.js names the value input after the chosen operator;
+tests/browser/test_attribute_filter.py drives that), so these GETs are what the form sends."""
+
+import re
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from pytest_django.asserts import assertRedirects
 
-from attributes import filtering
+from attributes import filters
 from tests.factories import make_attribute, make_customer, make_user
 
 from .conftest import VIEW
@@ -75,53 +79,88 @@ def test_filter_combines_with_search_status_and_extra_conditions(client, viewer,
 
 
 @pytest.mark.parametrize(
-    ("op", "value", "expected_query"),
+    ("op", "value_param", "value", "expected"),
     [
-        ("exact", "gold", "attribute_name=support_tier&attribute_value=gold"),
-        ("in", "gold,basic", "attribute_name=support_tier&attribute_value__in=gold%2Cbasic"),
-        ("startswith", "Prem", "attribute_name=support_tier&attribute_value__startswith=Prem"),
-        ("icontains", "plus", "attribute_name=support_tier&attribute_value__icontains=plus"),
-        ("exists", "", "attribute_name=support_tier&attribute_exists=true"),
-        ("missing", "ignored", "attribute_name=support_tier&attribute_exists=false"),
+        ("exact", "attribute_value", "gold", ["Acme Fiber"]),
+        ("in", "attribute_value__in", "gold,basic", ["Acme Fiber", "Copper Link"]),
+        ("startswith", "attribute_value__startswith", "Prem", ["Blue Networks"]),
+        ("icontains", "attribute_value__icontains", "plus", ["Blue Networks"]),
+        ("exists", "attribute_exists", "true", ["Acme Fiber", "Blue Networks", "Copper Link"]),
+        ("missing", "attribute_exists", "false", ["Delta Data"]),
     ],
 )
-def test_submitted_filter_form_redirects_to_api_parameter_names(client, viewer, op, value, expected_query):
-    response = client.get(
-        "/customers/", {"q": "", "status": "", "attribute_name": "support_tier", "filter_op": op, "filter_value": value}
-    )
+def test_submitted_filter_form_uses_api_parameter_names(client, viewer, tiers, op, value_param, value, expected):
+    """What the form sends for each operator (the list and the address bar keep it as it is: no redirect)."""
+    query = {"q": "", "status": "", "attribute_name": "support_tier", value_param: value}
 
-    assertRedirects(response, f"/customers/?{expected_query}")
+    response = client.get("/customers/", query)
+
+    assert response.status_code == 200
+    assert names(response) == expected
+    assert f'<option value="{op}"' in response.content.decode()
 
 
-def test_empty_filter_row_redirects_to_the_plain_list(client, viewer):
-    response = client.get("/customers/", {"q": "", "status": "", "attribute_name": "", "filter_op": "exact"})
+def test_form_offers_each_operator_with_its_parameter(client, viewer):
+    html = client.get("/customers/").content.decode()
 
-    assertRedirects(response, "/customers/")
+    assert '<select class="form-select" id="id_attribute_op" data-filter-op>' in html  # no name: not submitted
+    for op, param in [
+        ("exact", "attribute_value"),
+        ("in", "attribute_value__in"),
+        ("startswith", "attribute_value__startswith"),
+        ("icontains", "attribute_value__icontains"),
+    ]:
+        assert f'<option value="{op}" data-param="{param}"' in html
+    assert '<option value="exists" data-exists="true">has attribute</option>' in html
+    assert '<option value="missing" data-exists="false">lacks attribute</option>' in html
+    # Without JavaScript the row is "equals": the value input's own name, the has/lacks input off.
+    assert 'name="attribute_value" id="id_attribute_value"' in html
+    assert '<input type="hidden" name="attribute_exists" value="true" data-filter-exists disabled>' in html
+
+
+def test_empty_filter_row_is_no_filter(client, viewer, tiers):
+    empty_value = client.get("/customers/", {"q": "", "status": "", "attribute_name": "", "attribute_value": ""})
+    empty_exists = client.get("/customers/", {"q": "", "status": "", "attribute_name": " ", "attribute_exists": "true"})
+
+    for response in (empty_value, empty_exists):
+        assert response.status_code == 200
+        assert 'id="attribute-filter-errors"' not in response.content.decode()
+        assert names(response) == ["Acme Fiber", "Blue Networks", "Copper Link", "Delta Data"]
+
+
+def test_typed_value_loses_surrounding_spaces(client, viewer, tiers):
+    response = client.get("/customers/", {"attribute_name": " support_tier ", "attribute_value": " gold "})
+
+    assert names(response) == ["Acme Fiber"]
 
 
 def test_bookmarked_url_fills_the_filter_and_lists_the_matching_customers(client, viewer, tiers):
-    response = client.get(
-        "/customers/",
-        {"q": "", "status": "", "attribute_name": "support_tier", "filter_op": "startswith", "filter_value": "Prem"},
-        follow=True,
-    )
-    bookmark = response.redirect_chain[-1][0]
+    bookmark = "/customers/?attribute_name=support_tier&attribute_value__startswith=Prem"
 
     shared = client.get(bookmark)
     html = shared.content.decode()
 
-    assert bookmark == "/customers/?attribute_name=support_tier&attribute_value__startswith=Prem"
     assert names(shared) == ["Blue Networks"]
     assert 'name="attribute_name" id="id_attribute_name"\n           value="support_tier"' in html
-    assert '<option value="startswith" selected>starts with</option>' in html
-    assert 'name="filter_value" id="id_filter_value" value="Prem"' in html
+    assert '<option value="startswith" data-param="attribute_value__startswith" selected>starts with</option>' in html
+    # The value input keeps the operator's name, so submitting the form again (even without JavaScript) keeps it.
+    assert 'name="attribute_value__startswith" id="id_attribute_value" value="Prem"' in html
 
 
 def test_bookmarked_has_attribute_url_selects_that_operator_and_disables_the_value(client, viewer, tiers):
     html = client.get("/customers/?attribute_name=region&attribute_exists=true").content.decode()
 
-    assert '<option value="exists" selected>has attribute</option>' in html
+    assert '<option value="exists" data-exists="true" selected>has attribute</option>' in html
     assert "no value needed" in html
+    assert '<input type="hidden" name="attribute_exists" value="true" data-filter-exists>' in html
+
+
+def test_bookmarked_lacks_attribute_url_sends_attribute_exists_false_again(client, viewer, tiers):
+    html = client.get("/customers/?attribute_name=region&attribute_exists=false").content.decode()
+
+    assert '<option value="missing" data-exists="false" selected>lacks attribute</option>' in html
+    assert '<input type="hidden" name="attribute_exists" value="false" data-filter-exists>' in html
+    assert re.search(r'<input class="form-control" type="text" name="attribute_value" [^>]*disabled>', html)
 
 
 def test_name_suggestions_list_the_names_in_use(client, viewer, tiers):
@@ -136,7 +175,7 @@ def test_name_suggestions_are_cached(client, viewer, tiers):
     make_attribute(tiers[0], "brand_new_name", "x")
 
     html = client.get("/customers/").content.decode()
-    cache.delete(filtering.NAMES_CACHE_KEY)
+    cache.delete(filters.NAMES_CACHE_KEY)
     fresh = client.get("/customers/").content.decode()
 
     assert '<option value="brand_new_name">' not in html
@@ -167,9 +206,9 @@ def test_invalid_filter_shows_error_above_the_table_instead_of_customers(client,
     assert "Correct the attribute filter to see customers." in html
 
 
-def test_invalid_filter_from_the_form_is_shown_after_the_redirect(client, viewer, tiers):
+def test_invalid_filter_from_the_form_is_shown(client, viewer, tiers):
     response = client.get(
-        "/customers/", {"attribute_name": "support_tier", "filter_op": "exact", "filter_value": ""}, follow=True
+        "/customers/", {"q": "", "status": "", "attribute_name": "support_tier", "attribute_value": ""}
     )
 
     assert response.status_code == 200

@@ -376,7 +376,7 @@ QUERY_NAMES = [
     "attribute_value__icontains",
     "attribute_exists",
     "attribute",
-    "filter_op",
+    "filter_op",  # retired names of the list page's old filter form, still in old bookmarks
     "filter_value",
     "next",
     "format",
