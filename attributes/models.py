@@ -56,6 +56,7 @@ class Attribute(models.Model):
             ("create_customer_attribute", "Can create customer attributes"),
             ("update_customer_attribute", "Can update customer attributes"),
             ("delete_customer_attribute", "Can delete customer attributes"),
+            ("view_all_jobs", "Can see and cancel every user's background jobs"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "attribute_name"], name="attribute_unique_name_per_customer"),

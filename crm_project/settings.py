@@ -328,6 +328,7 @@ JOBS_LEASE_SECONDS = env_int("JOBS_LEASE_SECONDS", default=30)  # a worker silen
 JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", default=5)  # how often each worker looks for such jobs
 JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", default=30)  # a queued job's lost engine message is resent
 JOBS_VIEW_ALL_PERMISSION = "attributes.view_all_jobs"  # sees (and cancels) every user's jobs
+JOBS_EXTRA_MODULES = env.list("JOBS_EXTRA_MODULES", default=[])  # modules with more job kinds, e.g. a plugin's
 
 # --- Logging ----------------------------------------------------------------------------------------
 LOGGING = {

@@ -14,21 +14,36 @@ chunk's writes), and calls `ctx.check()` between chunks, where a cancel or a wor
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import Job
 
 logger = logging.getLogger("jobs")
+SQLITE_PAUSE_SECONDS = 0.1
 
 Handler = Callable[["JobContext"], Any]
-_handlers: dict[str, Handler] = {}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of job: what runs it, what users call it, and the template that shows its result."""
+
+    name: str
+    run: Handler
+    label: str
+    result_template: str = ""  # rendered with `job` on the job's page once it has a result
+
+
+_kinds: dict[str, Kind] = {}
 
 
 class JobFailed(Exception):
@@ -51,16 +66,22 @@ class LeaseLost(Exception):
     """Another worker took the job over (this one stalled past its lease): stop, write nothing more."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, label: str = "", result_template: str = "") -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of `kind` (imported from an AppConfig.ready(), so workers have it)."""
+
     def register(function: Handler) -> Handler:
-        _handlers[kind] = function
+        _kinds[kind] = Kind(kind, function, label or kind, result_template)
         return function
 
     return register
 
 
-def handler_for(kind: str) -> Handler:
-    return _handlers[kind]
+def kind(name: str) -> Kind:
+    return _kinds[name]
+
+
+def kinds() -> dict[str, Kind]:
+    return dict(_kinds)
 
 
 def lease_seconds() -> float:
@@ -69,7 +90,7 @@ def lease_seconds() -> float:
 
 def start(kind: str, *, params: dict | None = None, payload: str = "", actor=None, total: int | None = None) -> Job:
     """Record a job and hand it to the engine, in the caller's transaction."""
-    if kind not in _handlers:
+    if kind not in _kinds:
         raise ValueError(f"No job handler for {kind!r}.")
     with transaction.atomic():
         job = Job(kind=kind, params=params or {}, payload=payload, created_by=actor, total=total)
@@ -154,7 +175,13 @@ class JobContext:
         self.job.total = total
 
     def check(self) -> None:
-        """Between chunks: stop if the job was cancelled or the worker is shutting down."""
+        """Between chunks: stop if the job was cancelled or the worker is shutting down.
+
+        On SQLite, whose one write lock a busy writer waits for by polling, it first pauses a moment so the web
+        requests' writes (a cancel among them) get the lock between two chunks instead of waiting for the end.
+        """
+        if connection.vendor == "sqlite":
+            time.sleep(SQLITE_PAUSE_SECONDS)
         if self._should_stop():
             raise Interrupted()
         if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():

@@ -64,7 +64,7 @@ def run(job_id: str, *, owner: str | None = None) -> Job | None:
     try:
         if job.cancel_requested:
             raise engine.Cancelled()
-        result = engine.handler_for(job.kind)(context)
+        result = engine.kind(job.kind).run(context)
     except engine.Cancelled:
         _finish(job, owner, status=Job.Status.CANCELLED)
         logger.info("job %s cancelled after %s of %s", job.pk, job.done, job.total)

@@ -109,3 +109,13 @@ def pytest_unconfigure(config):
     if database["ENGINE"].endswith("sqlite3") and name and not Path(name).exists():
         for suffix in ("-wal", "-shm"):
             Path(f"{name}{suffix}").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def workers(tmp_path):
+    """Start real `run_worker` processes on the test database (see tests/workers.py); all die with the test."""
+    from tests.workers import Workers
+
+    pool = Workers(tmp_path)
+    yield pool
+    pool.close()

@@ -10,55 +10,9 @@ from django_tasks_db.models import DBTaskResult
 
 from jobs import engine, runner
 from jobs.models import Job
+from tests.jobs.handlers import CALLS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CALLS: list[str] = []
-
-
-@engine.handler("tests.count")
-def count(ctx: engine.JobContext) -> dict:
-    """Counts to params["to"] in chunks of 2, resuming from the checkpoint; a hook can stop it midway."""
-    to = ctx.params["to"]
-    ctx.set_total(to)
-    position = ctx.checkpoint.get("at", 0)
-    while position < to:
-        ctx.check()
-        with ctx.chunk():
-            position = min(to, position + 2)
-            CALLS.append(f"{ctx.job.pk}:{position}")
-            ctx.commit(done=position, checkpoint={"at": position}, result={"counted": position})
-        if hook := ctx.params.get("hook"):
-            HOOKS[hook](ctx, position)
-    return {"counted": position}
-
-
-@engine.handler("tests.refuse")
-def refuse(ctx):
-    raise engine.JobFailed("Nothing to do here.", result={"why": "test"})
-
-
-@engine.handler("tests.crash")
-def crash(ctx):
-    raise RuntimeError("boom")
-
-
-def _cancel_at_4(ctx, position):
-    if position == 4:
-        engine.cancel(Job.objects.get(pk=ctx.job.pk))
-
-
-def _shutdown_at_4(ctx, position):
-    if position == 4:
-        runner.stopping.set()
-
-
-def _steal_at_2(ctx, position):
-    if position == 2:  # another worker took the lease over (this one looked dead)
-        Job.objects.filter(pk=ctx.job.pk).update(lease_owner="someone-else")
-
-
-HOOKS = {"cancel": _cancel_at_4, "shutdown": _shutdown_at_4, "steal": _steal_at_2}
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +28,8 @@ def test_a_started_job_is_queued_with_its_engine_message_and_runs_to_success():
     assert job.status == Job.Status.QUEUED
     assert DBTaskResult.objects.filter(pk=job.task_id, status="READY").exists()
     [ran] = runner.run_queued()
-    assert (ran.status, ran.done, ran.total, ran.result) == (Job.Status.SUCCEEDED, 5, 5, {"counted": 5})
+    assert (ran.status, ran.done, ran.total) == (Job.Status.SUCCEEDED, 5, 5)
+    assert ran.result == {"counted": 5, "chunks": [2, 4, 5]}
     assert ran.started and ran.finished and not ran.lease_owner
 
 
@@ -128,7 +83,7 @@ def test_cancel_before_it_runs_and_cancel_while_it_runs():
     runner.run_queued()
     running.refresh_from_db()
     assert running.status == Job.Status.CANCELLED
-    assert (running.done, running.result) == (4, {"counted": 4})  # it says what was done
+    assert (running.done, running.result) == (4, {"counted": 4, "chunks": [2, 4]})  # it says what was done
     assert not [call for call in CALLS if call.startswith(str(queued.pk))]
 
 
