@@ -56,7 +56,6 @@ class Attribute(models.Model):
             ("create_customer_attribute", "Can create customer attributes"),
             ("update_customer_attribute", "Can update customer attributes"),
             ("delete_customer_attribute", "Can delete customer attributes"),
-            ("view_all_jobs", "Can see and cancel every user's background jobs"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "attribute_name"], name="attribute_unique_name_per_customer"),
@@ -126,7 +125,11 @@ class AttributeDefinition(models.Model):
     class Meta:
         ordering = ["name"]
         default_permissions = ()
-        permissions = [("manage_attribute_registry", "Can manage the attribute registry")]
+        permissions = [
+            ("manage_attribute_registry", "Can manage the attribute registry"),
+            # Jobs are the app `jobs`'s, but who sees all of them is an attributes decision (settings.JOBS_*).
+            ("view_all_jobs", "Can see and cancel every user's background jobs"),
+        ]
 
     def __str__(self) -> str:
         return self.name
