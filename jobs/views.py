@@ -13,7 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import engine, services
 from .models import Job
@@ -38,7 +38,7 @@ def _result_rows(result) -> list[tuple[str, str]] | None:
 
 
 @login_required
-@require_GET
+@require_safe
 def job_list(request):
     """Recent jobs the user may see; the table refreshes itself while any job on the page is active."""
     jobs = visible_jobs(request.user).select_related("created_by")
@@ -59,7 +59,7 @@ def job_list(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def job_detail(request, job_id):
     job = describe(_visible_job(request.user, job_id))
     context = {"job": job, "result_rows": _result_rows(job.result), "nav": "jobs"}
