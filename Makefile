@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make run` is for trying the product locally: DEBUG on unless the environment or .env says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test install install-dev migrate lint format serve clean bench
+.PHONY: run test install install-dev migrate lint format serve worker clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,14 +32,20 @@ run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  CRM is starting on http://$(HOST):$(PORT)/  (sign in with the demo login above; Ctrl-C stops it)"
+	@echo "  CRM is starting on http://$(HOST):$(PORT)/ with a job worker  (sign in with the demo login above;"
+	@echo "  Ctrl-C stops both)"
 	@echo
-	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(BIN)/python manage.py run_with_worker -- $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# Production-style server: gunicorn serves the app and whitenoise the static files.
+# Production-style server: gunicorn serves the app and whitenoise the static files; one job worker beside it.
 serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/gunicorn crm_project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3}
+	$(BIN)/python manage.py run_with_worker -- \
+		$(BIN)/gunicorn crm_project.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3}
+
+# One more background worker (renames, imports, ...) in the foreground; SIGTERM or Ctrl-C stops it.
+worker: migrate
+	$(BIN)/python manage.py run_worker
 
 lint: install-dev
 	$(BIN)/ruff check .

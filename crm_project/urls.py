@@ -19,6 +19,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("crm/", include("crm_project.api_urls")),
     path("account/tokens/", include("tokens.urls")),
+    path("jobs/", include("jobs.urls")),
     path("healthz/", views.healthz, name="healthz"),
 ]
 

@@ -16,6 +16,7 @@ import traceback
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import User
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import got_request_exception, request_finished, request_started
 from django.db import close_old_connections, transaction
@@ -28,8 +29,9 @@ from schemathesis import GenerationMode
 
 from attributes.models import Attribute
 from customers.models import Customer
+from jobs.models import Job
 from tests.factories import attribute_rows, make_attribute, make_customer
-from tests.security.urlmap import EXPECTED, ROUTES
+from tests.security.urlmap import EXPECTED, ROUTES, make_job
 from tokens.models import ApiToken
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -133,7 +135,9 @@ def _real_ids() -> dict[str, str]:
     """Ids of real objects (re-created when a generated DELETE removed them), so cases also reach 2xx paths."""
     customer = Customer.objects.order_by("pk").first() or make_customer(customer_name="Fuzz customer")
     attribute = Attribute.objects.order_by("pk").first() or make_attribute(customer, "fuzz_name", "fuzz value")
-    return {"customer_id": str(attribute.customer_id), "attribute_id": str(attribute.pk)}
+    owner = User.objects.filter(username="everything").first()
+    job = Job.objects.filter(created_by=owner).first() or make_job(owner)
+    return {"customer_id": str(attribute.customer_id), "attribute_id": str(attribute.pk), "job_id": str(job.pk)}
 
 
 def _raise_server_errors(case, server_errors: list[str]) -> None:

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from attributes import services
+from jobs.models import Job
 from tests.factories import make_attribute, make_user
 from tokens.models import ApiToken
 
@@ -58,6 +59,9 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attributes:registry_delete": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
     "tokens:list": {"GET": LOGIN, "POST": LOGIN},  # each user's own tokens
     "tokens:revoke": {"POST": LOGIN},  # only one's own (another user's token is a 404)
+    "jobs:list": {"GET": LOGIN},  # each user's own jobs (everyone's with view_all_jobs)
+    "jobs:detail": {"GET": LOGIN},  # only one's own (another user's job is a 404)
+    "jobs:cancel": {"POST": LOGIN},
     # API
     "schema": {"GET": PUBLIC},
     "swagger-ui": {"GET": PUBLIC},
@@ -71,6 +75,9 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attribute-customer-history": {"GET": (VIEW_A,)},
     "customer": {"GET": (VIEW_C,), "PUT": (ADD_C,)},
     "customer-detail": {"GET": (VIEW_C,), "PATCH": (CHANGE_C,), "DELETE": (DELETE_C,)},
+    "job": {"GET": LOGIN},
+    "job-detail": {"GET": LOGIN},
+    "job-cancel": {"POST": LOGIN},
 }
 
 
@@ -144,9 +151,18 @@ def url_kwargs(route: Route, objects: Objects, user: User | None) -> dict:
         elif namespace == "tokens":  # the visitor's own token (or anyone's, for the anonymous visitor)
             owner = user or make_user()
             values["pk"] = ApiToken.issue(user=owner, name="sweep")[0].pk
+    if "job_id" in route.params:  # a running job of the visitor's own (or anyone's, for the anonymous visitor)
+        values["job_id"] = make_job(user or make_user()).pk
     unknown = [param for param in route.params if param not in values]
     assert not unknown, f"{route.name}: tell the sweep which object fills {unknown}"
     return {param: values[param] for param in route.params}
+
+
+def make_job(owner: User) -> Job:
+    """A job halfway through, as a worker leaves it between two chunks (no worker runs in these tests)."""
+    return Job.objects.create(
+        kind="tests.count", params={"to": 10}, status=Job.Status.RUNNING, done=4, total=10, created_by=owner
+    )
 
 
 def request_body(route: Route, method: str, objects: Objects):
@@ -161,6 +177,7 @@ def request_body(route: Route, method: str, objects: Objects):
             "attribute-detail": {"attribute_value": "changed"},
             "customer": {"customer_name": "Swept"},
             "customer-detail": {"notes": "changed"},
+            "job-cancel": None,
         }[route.name]
     customer = {"customer_name": "Swept", "customer_account_type": "Individual", "customer_status": "Open"}
     csv_file = BytesIO(f"customer_id,attribute_name,attribute_value\n{objects.customer_id},sweep_name,x\n".encode())
