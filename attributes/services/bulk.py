@@ -204,7 +204,8 @@ def _write(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkIt
     created = [inserted[_key(item)] for item in ordered if _key(item) in inserted]
     history.record_bulk([(a, "+") for a in created] + [(a, "~") for a in updated], actor=actor)
     if created or updated:
-        check_names_free({a.attribute_name for a in created} | {a.attribute_name for a in updated})  # after the writes: see check_names_free
+        # After the writes, in their transaction (see check_names_free): a rename job holding a name refuses them.
+        check_names_free({a.attribute_name for a in created} | {a.attribute_name for a in updated})
     return plan
 
 
