@@ -249,3 +249,11 @@ def near_duplicates(names: set[str]) -> list[list[str]]:
     for form, members in by_form.items():
         groups.setdefault(root(form), []).extend(members)
     return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
+
+def names_being_renamed(names: Iterable[str] | None = None) -> dict[str, Job]:
+    """The names a running (or resumable) rename job holds, each with its job; only among `names` if given."""
+    reservations = NameReservation.objects.filter(job__status__in=Job.ACTIVE).select_related("job").order_by("name")
+    if names is not None:
+        reservations = reservations.filter(name__in=set(names))
+    return {reservation.name: reservation.job for reservation in reservations}
