@@ -16,7 +16,9 @@ from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
-from .models import Attribute, AttributeDefinition
+from jobs.models import Job
+
+from .models import Attribute, AttributeDefinition, NameReservation
 from .permissions import may_restore
 
 TOP_VALUES = 5
