@@ -61,25 +61,25 @@ def test_action_starts_a_job_per_selected_name_one_at_a_time_per_name(client, ad
     assert done.status_code == 302
     # One job per selected name; one rename at a time per name, so the second waits for the first to finish.
     started, refused = texts(done)
-    assert started.startswith("Renaming billingmethod to billing_method across customers has started")
+    assert started.startswith("Renaming billing_methods to billing_method across customers has started")
     assert refused == (
-        "billing_methods was not renamed: “billing_method” is being renamed across customers right now; "
+        "billingmethod was not renamed: “billing_method” is being renamed across customers right now; "
         "try again when the rename has finished."
     )
     [job] = runner.run_queued()
-    assert (job.status, job.result["merged"]) == ("succeeded", 1)
-    assert values("billingmethod") == {}
+    assert job.status == "failed"
+    assert job.result["conflicts"] == [{"customer_id": dataset.c2.pk, "old_value": "card", "new_value": "invoice"}]
+    assert values("billing_methods") == {dataset.c2.pk: "card"}  # refused: unchanged
 
     again = client.post(
         CHANGELIST,
-        {"action": ACTION, "_selected_action": pks("billing_methods"), "new_name": "billing_method", "apply": "yes"},
+        {"action": ACTION, "_selected_action": pks("billingmethod"), "new_name": "billing_method", "apply": "yes"},
     )
     [job] = runner.run_queued()
 
     assert again.status_code == 302
-    assert job.status == "failed"
-    assert job.result["conflicts"] == [{"customer_id": dataset.c2.pk, "old_value": "card", "new_value": "invoice"}]
-    assert values("billing_methods") == {dataset.c2.pk: "card"}  # refused: unchanged
+    assert (job.status, job.result["merged"]) == ("succeeded", 1)
+    assert values("billingmethod") == {}
 
 
 def test_action_with_prefer_old_resolves_the_conflict(client, admin_user, dataset):
