@@ -151,13 +151,15 @@ def run_here(job: Job) -> Job:
     ran = runner.run(str(job.pk))
     if ran is not None and not ran.active:
         return ran
-    while True:  # a worker holds it (or it went back to the queue): follow the Job row
+    while not runner.stopping.is_set():  # a worker holds it (or it went back to the queue): follow the Job row
         job.refresh_from_db()
         if not job.active:
             return job
         if job.status == Job.Status.QUEUED and runner.run(str(job.pk)) is not None:
             continue
         runner.stopping.wait(0.5)
+    job.refresh_from_db()
+    return job
 
 
 def _plan(*, old: str, new: str, prefer: str | None) -> RenameReport:
@@ -210,9 +212,9 @@ def run_rename(ctx: engine.JobContext) -> dict:
         _wait_for_writers()
         with history.write_channel(ctx.params.get("channel") or "system"):
             result = _run(ctx, old=old, new=new, prefer=prefer)
-    except (engine.Interrupted, engine.LeaseLost):
+    except (engine.Interrupted, engine.LeaseLost, KeyboardInterrupt, SystemExit):
         raise  # the job resumes (here or in another worker) and keeps its names meanwhile
-    except BaseException:
+    except Exception:
         _release(ctx.job)  # refused, cancelled or failed: the names are free again
         raise
     _release(ctx.job)
