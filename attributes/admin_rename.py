@@ -1,8 +1,8 @@
 """Admin action: rename or merge the selected attributes' names across all customers.
 
 Django's intermediate-page pattern (like "Delete selected"): the action first renders a page asking for the
-new name; that page posts back to the changelist with the same selection, and the action then calls
-`services.attribute_rename_all` once per distinct selected name.
+new name; that page posts back to the changelist with the same selection, and the action then starts one rename
+job (`services.rename_start`) per distinct selected name; each message links to its job's page.
 """
 
 from django import forms
@@ -11,6 +11,8 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from . import selectors, services
 from .forms import PREFER_CHOICES
@@ -80,26 +82,18 @@ def rename_across_customers(modeladmin, request, queryset):
 
 def _rename(modeladmin, request, *, old: str, new: str, prefer: str | None, confirm: str | None) -> None:
     try:
-        report = services.attribute_rename_all(old=old, new=new, prefer=prefer, actor=request.user, confirm=confirm)
+        job = services.rename_start(old=old, new=new, prefer=prefer, actor=request.user, confirm=confirm)
     except (ValidationError, PermissionDenied) as error:
         text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
         modeladmin.message_user(request, f"{old} was not renamed: {text}", messages.ERROR)
         return
-    if report.written:
-        modeladmin.message_user(
-            request,
-            f"Renamed {old} to {new}: {report.renamed} customer(s) renamed, {report.merged} merged.",
-            messages.SUCCESS,
-        )
-        return
-    reasons = []
-    if report.conflicts:
-        examples = ", ".join(f"customer {cid}: “{a}” vs “{b}”" for cid, a, b in report.conflicts[:3])
-        reasons.append(
-            f"{len(report.conflicts)} customer(s) have both names with different values ({examples}); "
-            "choose which value wins"
-        )
-    if report.invalid:
-        examples = ", ".join(f"customer {cid}: {message}" for cid, message in report.invalid[:3])
-        reasons.append(f"{len(report.invalid)} value(s) do not fit the registry definition of {new} ({examples})")
-    modeladmin.message_user(request, f"{old} was not renamed: {'; '.join(reasons)}.", messages.ERROR)
+    modeladmin.message_user(
+        request,
+        format_html(
+            'Renaming {} to {} across customers has started: <a href="{}">follow the job</a>.',
+            old,
+            new,
+            reverse("jobs:detail", args=[job.pk]),
+        ),
+        messages.SUCCESS,
+    )

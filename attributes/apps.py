@@ -9,6 +9,7 @@ class AttributesConfig(AppConfig):
         from customers import extensions as customers
 
         from . import extensions, signals  # noqa: F401 (signals: connected on import)
+        from .services import rename  # noqa: F401 (registers the job kind attributes.rename)
 
         customers.register_tab(extensions.ATTRIBUTES_TAB)
         customers.register_tab(extensions.HISTORY_TAB)

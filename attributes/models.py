@@ -151,3 +151,21 @@ class AttributeDefinition(models.Model):
         from .registry import expected_format
 
         return expected_format(self)
+
+
+class NameReservation(models.Model):
+    """An attribute name a running rename job holds: while it exists, writes of the name are refused (409).
+
+    The job inserts it before its first chunk and deletes it when it ends (success, refusal or cancel); a crashed
+    job keeps it until its resumed run ends. See `services.common.check_names_free` for the protocol.
+    """
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH, primary_key=True)
+    job = models.ForeignKey("jobs.Job", on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.name} (job {self.job_id})"

@@ -193,3 +193,15 @@ class AttributeApiPermission(BasePermission):
         if view.action in getattr(view, "customer_data_actions", ()):
             require_customer_view(request.user)
         return True
+
+
+class RenameAllApiPermission(BasePermission):
+    """DRF: the fleet rename endpoint needs what the Rename page needs (`require_rename_all`), before any parsing."""
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method == "OPTIONS":  # describes the endpoint; renames nothing
+            return True
+        require_rename_all(request.user)  # raises PermissionDenied with the message naming the permission
+        return True

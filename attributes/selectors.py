@@ -16,7 +16,9 @@ from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Su
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
-from .models import Attribute, AttributeDefinition
+from jobs.models import Job
+
+from .models import Attribute, AttributeDefinition, NameReservation
 from .permissions import may_restore
 
 TOP_VALUES = 5
@@ -249,3 +251,11 @@ def near_duplicates(names: set[str]) -> list[list[str]]:
     for form, members in by_form.items():
         groups.setdefault(root(form), []).extend(members)
     return sorted(sorted(group) for group in groups.values() if len(group) > 1)
+
+
+def names_being_renamed(names: Iterable[str] | None = None) -> dict[str, Job]:
+    """The names a running (or resumable) rename job holds, each with its job; only among `names` if given."""
+    reservations = NameReservation.objects.filter(job__status__in=Job.ACTIVE).select_related("job").order_by("name")
+    if names is not None:
+        reservations = reservations.filter(name__in=set(names))
+    return {reservation.name: reservation.job for reservation in reservations}

@@ -129,11 +129,22 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+class Busy(exceptions.APIException):
+    status_code = 409
+    default_detail = "The resource is busy; try again shortly."
+    default_code = "busy"
+
+
 def exception_handler(exc, context):
     """DRF handles its own exceptions; map Django's ValidationError to 400 and keep permission messages.
 
-    Django's refusals of oversized requests would otherwise be an HTML 400 page on a JSON API.
+    Django's refusals of oversized requests would otherwise be an HTML 400 page on a JSON API. A ValidationError
+    with a `retry_after` (a name a rename job holds) is a temporary conflict: 409 with `Retry-After`.
     """
+    if isinstance(exc, DjangoValidationError) and getattr(exc, "retry_after", None):
+        response = drf_exception_handler(Busy(" ".join(exc.messages)), context)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):

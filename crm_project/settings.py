@@ -205,6 +205,8 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Attributes -----------------------------------------------------------------------------------
 # When true, only names defined in the attribute registry may be written.
 ATTRIBUTES_REQUIRE_DEFINITION = env_bool("ATTRIBUTES_REQUIRE_DEFINITION", default=False)
+# Customers per committed chunk of a rename job (each chunk locks those customers' rows of the two names).
+ATTRIBUTES_RENAME_CHUNK = env_int("ATTRIBUTES_RENAME_CHUNK", default=1000)
 
 # `make bench` mounts bare-SQL baseline views under /bench/ for comparison; off everywhere else.
 CRM_BENCH = env_bool("CRM_BENCH", default=False)

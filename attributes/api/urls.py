@@ -3,6 +3,7 @@
 from django.urls import re_path
 
 from .history import AttributeHistoryViewSet
+from .rename import AttributeRenameView
 from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
 
@@ -22,6 +23,7 @@ urlpatterns = [
     re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),
     re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),
+    re_path(r"^attribute/rename/?$", AttributeRenameView.as_view(), name="attribute-rename"),
     re_path(r"^attribute/usage/?$", AttributeUsageViewSet.as_view({"get": "usage"}), name="attribute-usage"),
     re_path(
         rf"^attribute/attribute_id/{ID.format('attribute_id')}/?$",

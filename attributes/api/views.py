@@ -30,6 +30,9 @@ from .serializers import (
     DeleteResultSerializer,
 )
 
+BEING_RENAMED = {
+    409: OpenApiResponse(description="A rename job holds the name; nothing was written. Retry after `Retry-After`.")
+}
 NOT_FOUND = {404: OpenApiResponse(description="No such attribute or customer.")}
 STALE = {
     412: OpenApiResponse(
@@ -132,6 +135,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
             200: OpenApiResponse(AttributeSerializer, description="Updated (or unchanged)."),
             **ERRORS,
             **STALE,
+            **BEING_RENAMED,
             **UNSUPPORTED,
         },
     )
@@ -182,7 +186,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
             ),
         ],
         request=AttributePatchSerializer,
-        responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND, **STALE, **UNSUPPORTED},
+        responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND, **STALE, **BEING_RENAMED, **UNSUPPORTED},
     )
     def partial_update(self, request, *args, **kwargs):
         attribute = self.get_object()
@@ -215,7 +219,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
                 description="The attribute's name, typed as confirmation; required when the name is protected.",
             ),
         ],
-        responses={200: DeleteResultSerializer, **ERRORS, **NOT_FOUND, **STALE},
+        responses={200: DeleteResultSerializer, **ERRORS, **NOT_FOUND, **STALE, **BEING_RENAMED},
     )
     def destroy(self, request, *args, **kwargs):
         services.attribute_delete(
@@ -264,7 +268,13 @@ class AttributeViewSet(viewsets.GenericViewSet):
         "one transaction. 200: the resulting attributes in request order, each with `result`. 400: "
         '`{"errors": [{"index", "field", "message"}]}` for every failing item; nothing is written.',
         request=AttributePutSerializer(many=True),
-        responses={200: BulkResultSerializer(many=True), **ERRORS, 400: BulkErrorSerializer, **UNSUPPORTED},
+        responses={
+            200: BulkResultSerializer(many=True),
+            **ERRORS,
+            400: BulkErrorSerializer,
+            **BEING_RENAMED,
+            **UNSUPPORTED,
+        },
     )
     def bulk(self, request, *args, **kwargs):
         try:

@@ -19,7 +19,7 @@ from .bulk import (
 )
 from .common import PreconditionFailed, Result, UpsertResult, definitions_for, normalize_and_validate
 from .definitions import definition_create, definition_delete, definition_update
-from .rename import RenameReport, attribute_rename_all
+from .rename import RenameReport, attribute_rename_all, rename_start
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "attribute_import",
     "attribute_rename_all",
     "attribute_restore",
+    "rename_start",
     "attribute_update",
     "attribute_upsert",
     "definition_create",

@@ -14,7 +14,16 @@ from .. import history, permissions
 from ..models import Attribute
 from ..permissions import Action
 from . import fastinsert
-from .common import Result, UpsertResult, authorize, definitions_for, lost_deadlock, normalize_and_validate
+from .common import (
+    NameReserved,
+    Result,
+    UpsertResult,
+    authorize,
+    check_names_free,
+    definitions_for,
+    lost_deadlock,
+    normalize_and_validate,
+)
 
 BULK_MAX_ITEMS = 1000
 ATTRIBUTE_COLUMNS = ["customer", "attribute_name", "attribute_value", "created", "last_modified"]
@@ -194,6 +203,9 @@ def _write(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkIt
     )
     created = [inserted[_key(item)] for item in ordered if _key(item) in inserted]
     history.record_bulk([(a, "+") for a in created] + [(a, "~") for a in updated], actor=actor)
+    if created or updated:
+        # After the writes, in their transaction (see check_names_free): a rename job holding a name refuses them.
+        check_names_free({a.attribute_name for a in created} | {a.attribute_name for a in updated})
     return plan
 
 
@@ -301,6 +313,13 @@ def attribute_import(
             except OperationalError as error:  # aborted to end a deadlock (see common.lost_deadlock)
                 if not lost_deadlock(error) or attempt == _RACE_RETRIES - 1:
                     raise
+    except NameReserved as reserved:
+        # A rename job holds some of the file's names: the whole file is refused (rolled back), naming its rows.
+        report.created = report.updated = report.unchanged = 0
+        message = reserved.messages[0]
+        held = set(reserved.names)
+        report.rejected.extend(ItemError(i.index, "attribute_name", message) for i in valid if i.name in held)
+        return report
     except IntegrityError:
         # A customer was deleted after the rows were checked: say which rows, write nothing.
         known = set(Customer.objects.filter(pk__in={i.customer_id for i in valid}).values_list("pk", flat=True))

@@ -7,8 +7,10 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 
+from jobs.models import Job
+
 from .. import permissions, registry
-from ..models import Attribute, AttributeDefinition
+from ..models import Attribute, AttributeDefinition, NameReservation
 from ..permissions import Action
 from ..selectors import definitions_for
 from ..validators import validate_attribute_name, validate_attribute_value
@@ -60,6 +62,41 @@ def check_version(current: Attribute | None, if_match: Collection[str] | None) -
     tags = set(if_match)
     if "*" not in tags and current.etag not in tags:
         raise PreconditionFailed(current, "The attribute was changed by someone else since you read it.")
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+class NameReserved(ValidationError):
+    """A write of a name a rename job holds: refused, nothing written; the API answers 409 with `Retry-After`."""
+
+    retry_after = RETRY_AFTER_SECONDS
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        shown = ", ".join(f"“{name}”" for name in names)
+        super().__init__(
+            f"{shown} {'is' if len(names) == 1 else 'are'} being renamed across customers right now; "
+            "try again when the rename has finished.",
+            code="being_renamed",
+        )
+
+
+def check_names_free(names: Collection[str]) -> None:
+    """Raise NameReserved if a rename job holds any of `names`: call it AFTER the write, in its transaction.
+
+    The protocol (READ COMMITTED): a rename job commits its reservations, then takes a brief SHARE lock on the
+    attribute table, which waits for every writer already in flight. A writer that wrote before that lock has
+    committed by the time the job reads its first chunk, so the chunk sees its row; a writer after it sees the
+    reservation here and its transaction rolls back. One indexed query per write transaction.
+    """
+    reserved = list(
+        NameReservation.objects.filter(name__in=set(names), job__status__in=Job.ACTIVE)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if reserved:
+        raise NameReserved(reserved)
 
 
 def lost_deadlock(error: DatabaseError) -> bool:

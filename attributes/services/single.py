@@ -19,6 +19,7 @@ from .common import (
     UpsertResult,
     authorize,
     authorize_upsert,
+    check_names_free,
     check_version,
     definitions_for,
     full_clean,
@@ -100,6 +101,7 @@ def attribute_upsert(
                 if existing is None and not Customer.objects.filter(pk=customer.pk).exists():
                     raise ValidationError({"customer_id": "This customer no longer exists."}) from None
             else:
+                check_names_free([name])  # after the write: see check_names_free
                 return UpsertResult(attribute, Result.CREATED)
         if existing is None:  # the name was taken and freed again on every attempt: a storm of writers
             raise ValidationError({"attribute_name": "Too many concurrent writes of this name; try again."})
@@ -114,6 +116,7 @@ def attribute_upsert(
         existing.last_modified = timezone.now()
         full_clean(existing)
         existing.save(update_fields=["attribute_value", "last_modified"])
+        check_names_free([name])
         return UpsertResult(existing, Result.UPDATED)
 
 
@@ -181,6 +184,7 @@ def _update_locked(
             previous_name=current.attribute_name if new_name != current.attribute_name else "",
             previous_value=current.attribute_value if new_value != current.attribute_value else "",
         )
+        old_name = current.attribute_name
         current.attribute_name = new_name
         current.attribute_value = new_value
         current.last_modified = timezone.now()
@@ -190,6 +194,7 @@ def _update_locked(
                 current.save(update_fields=["attribute_name", "attribute_value", "last_modified"])
         except IntegrityError:
             raise _rename_conflict(new_name) from None
+        check_names_free([old_name, new_name])
     return current
 
 
@@ -227,7 +232,9 @@ def attribute_delete(
         check_version(current, if_match)
         _check_protected_removal(current, actor=actor, confirm=confirm)
         history.mark(current, actor=actor, operation="delete")
+        name = current.attribute_name
         current.delete()
+        check_names_free([name])
 
 
 def attribute_restore(*, history_id: int, customer_id: int | None = None, actor) -> UpsertResult:

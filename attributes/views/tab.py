@@ -39,7 +39,13 @@ class CustomerAttributesView(AttributePermissionMixin, TemplateView):
         return context
 
     def table_context(self) -> dict:
-        return {"customer": self.customer, "attributes": selectors.attribute_rows(self.customer)}
+        attributes = selectors.attribute_rows(self.customer)
+        being_renamed = selectors.names_being_renamed()  # one query; usually none
+        return {
+            "customer": self.customer,
+            "attributes": attributes,
+            "being_renamed": sorted({a.attribute_name for a in attributes} & set(being_renamed)),
+        }
 
     def written(self, message: str, level: str = "success") -> HttpResponse:
         """After a write: the refreshed table for htmx (closing the modal), else a redirect to the tab."""

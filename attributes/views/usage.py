@@ -1,8 +1,8 @@
 """The Usage page (the audit of attribute names) and the Rename page (rename or merge a name across customers).
 
-Rename is two steps, like the CSV import: "Preview" runs the service as a dry run and shows the counts and
-conflicts; "Rename" runs it for real, all or nothing. The admin action and `manage.py rename_attribute`
-call the same service.
+Rename is two steps, like the CSV import: "Preview" runs the service as a dry run (plain reads, at once) and
+shows the counts and conflicts; "Rename" starts the rename job and sends the user to its page, where its
+progress and its result show. The admin action, `manage.py rename_attribute` and the API call the same service.
 """
 
 from django.contrib import messages
@@ -29,7 +29,12 @@ class UsageView(AttributePermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         report = selectors.usage_report()
-        return super().get_context_data(report=report, near_duplicates=selectors.merge_suggestions(report), **kwargs)
+        return super().get_context_data(
+            report=report,
+            near_duplicates=selectors.merge_suggestions(report),
+            being_renamed=selectors.names_being_renamed(),
+            **kwargs,
+        )
 
 
 class RenameView(AttributePermissionMixin, TemplateView):
@@ -56,30 +61,25 @@ class RenameView(AttributePermissionMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
         old, new = form.cleaned_data["old_name"], form.cleaned_data["new_name"]
-        apply = "apply" in request.POST
+        prefer = form.cleaned_data["prefer"] or None
         try:
-            report = services.attribute_rename_all(
-                old=old,
-                new=new,
-                prefer=form.cleaned_data["prefer"] or None,
-                actor=request.user,
-                dry_run=not apply,
-                confirm=request.POST.get("confirm") or None,  # a protected name is typed again to apply (like a delete)
-            )
+            if "apply" in request.POST:
+                job = services.rename_start(
+                    old=old,
+                    new=new,
+                    prefer=prefer,
+                    actor=request.user,
+                    confirm=request.POST.get("confirm") or None,  # a protected name is typed again (like a delete)
+                )
+                messages.info(request, f"Renaming {old} to {new} across customers has started.")
+                return redirect("jobs:detail", job.pk)
+            report = services.attribute_rename_all(old=old, new=new, prefer=prefer, actor=request.user, dry_run=True)
         except ValidationError as error:
             errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
             for field, messages_ in errors.items():
                 form.add_error({"old": "old_name", "new": "new_name", "prefer": "prefer"}.get(field), messages_)
             return self.render_to_response(self.get_context_data(form=form))
-        if report.written:
-            messages.success(
-                request,
-                f"Renamed {old} to {new}: {report.renamed} customer(s) renamed, {report.merged} merged.",
-            )
-            return redirect("attributes:usage")
-        if apply:
-            messages.error(request, f"Nothing was renamed: {self.refusal(report)}")
-        elif not report.renamed and not report.merged and not report.conflicts and not report.invalid:
+        if not report.renamed and not report.merged and not report.conflicts and not report.invalid:
             messages.info(request, f"No customer has the attribute {old}: there is nothing to rename.")
         conflicts, invalid = report.conflicts[:CONFLICTS_SHOWN], report.invalid[:CONFLICTS_SHOWN]
         customers = {}  # without customers.view_customer the lists show ids only
@@ -97,12 +97,3 @@ class RenameView(AttributePermissionMixin, TemplateView):
             dependents=selectors.dependent_systems(old),
         )
         return self.render_to_response(context)
-
-    @staticmethod
-    def refusal(report: services.RenameReport) -> str:
-        reasons = []
-        if report.conflicts:
-            reasons.append(f"{len(report.conflicts)} customer(s) have both names with different values")
-        if report.invalid:
-            reasons.append(f"{len(report.invalid)} value(s) do not fit the new name's registry definition")
-        return "; ".join(reasons) + "."

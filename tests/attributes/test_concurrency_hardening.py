@@ -19,6 +19,7 @@ from django.db import connections
 from attributes import services
 from attributes.models import Attribute, AttributeDefinition
 from attributes.services import Result
+from attributes.services.common import NameReserved
 from customers.models import Customer
 from tests.factories import make_customer, make_user
 
@@ -131,7 +132,10 @@ def test_parallel_swaps_of_two_names_across_customers_never_deadlock(rounds):
 
     def swap(old, new):
         def work(rng):
-            services.attribute_rename_all(old=old, new=new, actor=actor, prefer="new")
+            try:
+                services.attribute_rename_all(old=old, new=new, actor=actor, prefer="new", dry_run=False)
+            except NameReserved:
+                pass  # another swap's job holds the names: a clear refusal (409 in the API), retried next round
 
         return work
 
@@ -161,7 +165,9 @@ def test_fleet_rename_racing_puts_that_create_the_target_never_fails(prefer):
 
         def rename(done=done):
             try:
-                report = services.attribute_rename_all(old="rn_old", new="rn_new", actor=actor, prefer=prefer)
+                report = services.attribute_rename_all(
+                    old="rn_old", new="rn_new", actor=actor, prefer=prefer, dry_run=False
+                )
                 return ["written" if report.written else f"refused: {len(report.conflicts)} conflicts"]
             except ValidationError as error:  # a clear answer (a form error), not a 500
                 return [f"refused: {error.messages}"]
@@ -177,6 +183,8 @@ def test_fleet_rename_racing_puts_that_create_the_target_never_fails(prefer):
                 customer = rng.choice(customers)
                 try:
                     services.attribute_upsert(customer=customer, name="rn_new", value="put", actor=None)
+                except NameReserved:
+                    pass  # the rename job holds the name: refused clearly, nothing written (409 in the API)
                 except Exception as error:  # noqa: BLE001
                     errors.append(f"{type(error).__name__}: {error}")
             return errors
@@ -231,11 +239,13 @@ def test_renaming_a_protected_name_across_customers_needs_its_name_as_confirmati
     preview = services.attribute_rename_all(old="billing_account", new="zz_gone", actor=actor, dry_run=True)
     assert preview.renamed == 1 and not preview.written
     with pytest.raises(ValidationError) as refused:
-        services.attribute_rename_all(old="billing_account", new="zz_gone", actor=actor)
+        services.attribute_rename_all(old="billing_account", new="zz_gone", actor=actor, dry_run=False)
     assert "confirm" in refused.value.message_dict
     assert Attribute.objects.get().attribute_name == "billing_account"
 
-    report = services.attribute_rename_all(old="billing_account", new="zz_gone", actor=actor, confirm="billing_account")
+    report = services.attribute_rename_all(
+        old="billing_account", new="zz_gone", actor=actor, confirm="billing_account", dry_run=False
+    )
     assert report.written
     assert Attribute.objects.get().attribute_name == "zz_gone"
     assert Customer.objects.count() == 1
@@ -252,7 +262,7 @@ def test_fleet_rename_racing_bulk_writers_of_both_names_never_fails():
             for n in range(4):
                 old, new = ("rb_a", "rb_b") if n % 2 == 0 else ("rb_b", "rb_a")
                 try:
-                    services.attribute_rename_all(old=old, new=new, actor=actor, prefer="new")
+                    services.attribute_rename_all(old=old, new=new, actor=actor, prefer="new", dry_run=False)
                 except ValidationError:
                     pass  # a clear form error (the target keeps appearing), not a 500
                 except Exception as error:  # noqa: BLE001
@@ -273,6 +283,8 @@ def test_fleet_rename_racing_bulk_writers_of_both_names_never_fails():
             ]
             try:
                 services.attribute_bulk_upsert(items=items, actor=None)
+            except NameReserved:
+                pass  # the rename job holds the names: refused clearly, nothing written (409 in the API)
             except Exception as error:  # noqa: BLE001
                 errors.append(f"{type(error).__name__}: {error}")
         return errors

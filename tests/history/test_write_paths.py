@@ -601,7 +601,7 @@ def renamer(db):
 def test_rename_all_records_a_rename_all_row_per_renamed_attribute(renamer):
     attributes = [make_attribute(make_customer(), "billingmethod", value) for value in ("card", "invoice")]
 
-    report = services.attribute_rename_all(old="billingmethod", new="billing_method", actor=renamer)
+    report = services.attribute_rename_all(old="billingmethod", new="billing_method", actor=renamer, dry_run=False)
 
     assert report.written and report.renamed == 2
     for attribute in attributes:
@@ -624,7 +624,9 @@ def test_rename_all_merge_records_the_deleted_old_name_and_the_winning_value(ren
     different_new = make_attribute(different, "billing_method", "card")
     before = len(history_rows())
 
-    report = services.attribute_rename_all(old="billingmethod", new="billing_method", actor=renamer, prefer="old")
+    report = services.attribute_rename_all(
+        old="billingmethod", new="billing_method", actor=renamer, prefer="old", dry_run=False
+    )
 
     assert report.merged == 2
     assert len(new_rows(before)) == 3  # two deleted old names, one changed value; nothing for same_new
@@ -656,7 +658,7 @@ def test_refused_or_dry_run_rename_all_records_nothing(renamer):
     make_attribute(make_customer(), "billingmethod", "card")
     before = len(history_rows())
 
-    refused = services.attribute_rename_all(old="billingmethod", new="billing_method", actor=renamer)
+    refused = services.attribute_rename_all(old="billingmethod", new="billing_method", actor=renamer, dry_run=False)
     dry_run = services.attribute_rename_all(
         old="billingmethod", new="billing_method", actor=renamer, prefer="new", dry_run=True
     )

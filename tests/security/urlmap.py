@@ -69,6 +69,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attribute-bulk": {"PUT": (CREATE_A,)},
     "attribute-export": {"GET": (VIEW_A, VIEW_C)},
     "attribute-usage": {"GET": (VIEW_A,)},
+    "attribute-rename": {"POST": (UPDATE_A, DELETE_A, REGISTRY)},
     "attribute-detail": {"GET": (VIEW_A,), "PATCH": (UPDATE_A,), "DELETE": (DELETE_A,)},
     "attribute-customer": {"GET": (VIEW_A,)},
     "attribute-history": {"GET": (VIEW_A,)},
@@ -174,6 +175,7 @@ def request_body(route: Route, method: str, objects: Objects):
         return {
             "attribute": item,
             "attribute-bulk": [item],
+            "attribute-rename": {"old_name": "support_tier", "new_name": "tier", "dry_run": True},
             "attribute-detail": {"attribute_value": "changed"},
             "customer": {"customer_name": "Swept"},
             "customer-detail": {"notes": "changed"},

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 import pytest
 
 from attributes.models import Attribute, AttributeDefinition
+from attributes.services import RenameReport, rename_start
 from customers.models import Customer
+from jobs import runner
 from tests.factories import make_attribute, make_customer
 
 VIEW, UPDATE, DELETE = "view_customer_attribute", "update_customer_attribute", "delete_customer_attribute"
@@ -26,6 +28,11 @@ class DataSet:
 
 def set_modified(customer: Customer, name: str, when: datetime) -> None:
     Attribute.objects.filter(customer=customer, attribute_name=name).update(last_modified=when)
+
+
+@pytest.fixture(autouse=True)
+def _job_page(settings):
+    settings.ROOT_URLCONF = "tests.usage.urls"
 
 
 @pytest.fixture
@@ -80,3 +87,10 @@ def snapshot() -> list[tuple]:
             "pk", "customer_id", "attribute_name", "attribute_value", "last_modified"
         )
     )
+
+
+def run_rename(**kwargs) -> RenameReport:
+    """Start the rename job (`services.rename_start`) and run it here, as a worker would; what it did."""
+    job = rename_start(**kwargs)
+    [ran] = [j for j in runner.run_queued() if j.pk == job.pk]
+    return RenameReport.from_job(ran)

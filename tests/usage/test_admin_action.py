@@ -3,6 +3,8 @@
 from django.contrib.messages import get_messages
 
 from attributes.models import Attribute
+from jobs import runner
+from jobs.models import Job
 from tests.factories import make_user
 
 from .conftest import DELETE, UPDATE, VIEW, values
@@ -35,14 +37,19 @@ def test_action_asks_for_the_new_name_then_renames(client, admin_user, dataset):
         CHANGELIST, {"action": ACTION, "_selected_action": selected, "new_name": "service_tier", "apply": "yes"}
     )
 
+    job = Job.objects.get()
     assert done.status_code == 302
-    assert texts(done) == ["Renamed tier to service_tier: 2 customer(s) renamed, 0 merged."]
+    assert texts(done) == [
+        f'Renaming tier to service_tier across customers has started: <a href="/jobs/{job.pk}/">follow the job</a>.'
+    ]
+    assert values("tier")  # the job renames
+    runner.run_queued()
     assert values("tier") == {}
     assert values("service_tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}
     assert set(Attribute.history.filter(operation="rename_all").values_list("channel", flat=True)) == {"admin"}
 
 
-def test_action_merges_each_selected_name_and_reports_conflicts(client, admin_user, dataset):
+def test_action_starts_a_job_per_selected_name_one_at_a_time_per_name(client, admin_user, dataset):
     client.force_login(admin_user)
     # The target name is selected too (all three spellings); it is skipped, not renamed onto itself.
     selected = pks("billing_method", "billingmethod", "billing_methods")
@@ -52,12 +59,27 @@ def test_action_merges_each_selected_name_and_reports_conflicts(client, admin_us
     )
 
     assert done.status_code == 302
-    messages = texts(done)
-    assert "Renamed billingmethod to billing_method: 0 customer(s) renamed, 1 merged." in messages
-    [refusal] = [m for m in messages if m.startswith("billing_methods was not renamed")]
-    assert f"customer {dataset.c2.pk}: “card” vs “invoice”" in refusal
-    assert values("billingmethod") == {}
+    # One job per selected name; one rename at a time per name, so the second waits for the first to finish.
+    started, refused = texts(done)
+    assert started.startswith("Renaming billing_methods to billing_method across customers has started")
+    assert refused == (
+        "billingmethod was not renamed: “billing_method” is being renamed across customers right now; "
+        "try again when the rename has finished."
+    )
+    [job] = runner.run_queued()
+    assert job.status == "failed"
+    assert job.result["conflicts"] == [{"customer_id": dataset.c2.pk, "old_value": "card", "new_value": "invoice"}]
     assert values("billing_methods") == {dataset.c2.pk: "card"}  # refused: unchanged
+
+    again = client.post(
+        CHANGELIST,
+        {"action": ACTION, "_selected_action": pks("billingmethod"), "new_name": "billing_method", "apply": "yes"},
+    )
+    [job] = runner.run_queued()
+
+    assert again.status_code == 302
+    assert (job.status, job.result["merged"]) == ("succeeded", 1)
+    assert values("billingmethod") == {}
 
 
 def test_action_with_prefer_old_resolves_the_conflict(client, admin_user, dataset):
@@ -73,6 +95,7 @@ def test_action_with_prefer_old_resolves_the_conflict(client, admin_user, datase
             "apply": "yes",
         },
     )
+    runner.run_queued()
 
     assert values("billing_methods") == {}
     assert values("billing_method")[dataset.c2.pk] == "card"
@@ -107,6 +130,7 @@ def test_action_on_all_matching_rows_keeps_the_selection_across_the_intermediate
     page = client.post(url, {**common, "index": "0"})
     assert 'name="select_across" value="1"' in page.content.decode()
     client.post(url, {**common, "new_name": "old_system_id", "apply": "yes"})
+    runner.run_queued()
 
     assert values("old_system_id") == {dataset.c3.pk: "L-1"}
     assert values("tier")  # outside the filter: untouched

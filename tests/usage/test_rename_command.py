@@ -86,3 +86,26 @@ def test_command_as_a_user_with_the_registry_permission_renames_and_records_them
 def test_command_names_an_unknown_user(dataset):
     with pytest.raises(CommandError, match="No user named “nobody”"):
         run("tier", "service_tier", "--user", "nobody")
+
+
+def test_command_runs_the_job_here_printing_progress_per_chunk(dataset, settings):
+    settings.ATTRIBUTES_RENAME_CHUNK = 1
+
+    output = run("billing_method", "payment_method")
+
+    assert "Started job " in output and "running it here" in output
+    assert [line for line in output.splitlines() if line.startswith("rename ")] == [
+        f"rename billing_method -> payment_method: {n} of 3 customers" for n in (1, 2, 3)
+    ]
+    assert "Rename complete." in output
+    assert len(values("payment_method")) == 3
+
+
+def test_command_background_only_starts_the_job(dataset):
+    from jobs.models import Job
+
+    output = run("tier", "service_tier", "--background")
+
+    job = Job.objects.get()
+    assert output == f"Started job {job.pk}: python manage.py run_worker runs it.\n"
+    assert job.status == Job.Status.QUEUED and values("service_tier") == {}

@@ -3,7 +3,9 @@
 import pytest
 from django.contrib.messages import get_messages
 
-from attributes.models import Attribute, AttributeDefinition
+from attributes.models import Attribute, AttributeDefinition, NameReservation
+from jobs import runner
+from jobs.models import Job
 
 from .conftest import DELETE, REGISTRY, UPDATE, VIEW, snapshot, values
 
@@ -40,14 +42,21 @@ def test_preview_shows_counts_and_writes_nothing(client, login, dataset):
     assert snapshot() == before
 
 
-def test_apply_renames_and_redirects_with_message(client, login, dataset):
+def test_apply_starts_the_job_and_redirects_to_its_page(client, login, dataset):
     user = login(*RENAMER)
 
     response = client.post(PAGE, {"old_name": "billingmethod", "new_name": "billing_method", "apply": "1"})
 
+    job = Job.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == "/attributes/usage/"
-    assert texts(response) == ["Renamed billingmethod to billing_method: 0 customer(s) renamed, 1 merged."]
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert texts(response) == ["Renaming billingmethod to billing_method across customers has started."]
+    assert (job.kind, job.status, job.created_by) == ("attributes.rename", "queued", user)
+    assert values("billingmethod") == {dataset.c1.pk: "invoice"}  # nothing yet: the worker renames
+
+    [done] = runner.run_queued()
+
+    assert (done.status, done.result["renamed"], done.result["merged"]) == ("succeeded", 0, 1)
     assert values("billingmethod") == {}
     merged = Attribute.history.get(operation="merge")
     assert (merged.channel, merged.history_user) == ("ui", user)
@@ -64,15 +73,19 @@ def test_preview_lists_conflicts_and_offers_no_apply(client, login, dataset):
     assert 'name="apply"' not in html
 
 
-def test_apply_with_conflict_is_refused_and_changes_nothing(client, login, dataset):
+def test_apply_with_conflict_is_refused_by_the_job_and_changes_nothing(client, login, dataset):
     login(*RENAMER)
-    before = snapshot()
+    before, history_before = snapshot(), Attribute.history.count()
 
     response = client.post(PAGE, {"old_name": "billing_methods", "new_name": "billing_method", "apply": "1"})
+    [job] = runner.run_queued()
 
-    assert response.status_code == 200
-    assert texts(response) == ["Nothing was renamed: 1 customer(s) have both names with different values."]
-    assert snapshot() == before
+    assert response.status_code == 302
+    assert job.status == "failed"
+    assert job.error == "Nothing was renamed: 1 customer(s) have both names with different values."
+    assert job.result["conflicts"] == [{"customer_id": dataset.c2.pk, "old_value": "card", "new_value": "invoice"}]
+    assert snapshot() == before and Attribute.history.count() == history_before
+    assert not NameReservation.objects.exists()
 
 
 def test_apply_with_prefer_new_merges(client, login, dataset):
@@ -81,6 +94,7 @@ def test_apply_with_prefer_new_merges(client, login, dataset):
     response = client.post(
         PAGE, {"old_name": "billing_methods", "new_name": "billing_method", "prefer": "new", "apply": "1"}
     )
+    runner.run_queued()
 
     assert response.status_code == 302
     assert values("billing_methods") == {}

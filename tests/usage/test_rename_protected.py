@@ -6,6 +6,7 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 
 from attributes.models import Attribute, AttributeDefinition
+from jobs import runner
 
 from .conftest import DELETE, REGISTRY, UPDATE, VIEW, values
 
@@ -52,6 +53,7 @@ def test_page_apply_with_the_name_as_confirmation_renames(client, login, protect
     login(*RENAMER)
 
     response = client.post(PAGE, {"old_name": "tier", "new_name": "service_tier", "apply": "1", "confirm": "tier"})
+    runner.run_queued()
 
     assert response.status_code == 302
     assert values("tier") == {}
@@ -62,6 +64,7 @@ def test_page_renames_an_unprotected_name_without_confirmation(client, login, pr
     login(*RENAMER)
 
     response = client.post(PAGE, {"old_name": "legacy_id", "new_name": "old_system_id", "apply": "1"})
+    runner.run_queued()
 
     assert response.status_code == 302
     assert values("old_system_id") == {protected.c3.pk: "L-1"}
@@ -79,6 +82,7 @@ def test_admin_action_needs_the_protected_name_as_confirmation(client, admin_use
     assert values("service_tier") == {}
 
     done = client.post("/admin/attributes/attribute/", {**common, "confirm": "tier", "apply": "yes"})
+    runner.run_queued()
 
     assert done.status_code == 302
     assert values("service_tier") == {protected.c1.pk: "gold", protected.c2.pk: "silver"}

@@ -7,7 +7,7 @@ from attributes.models import Attribute, AttributeDefinition
 from attributes.services import attribute_rename_all
 from tests.factories import make_user
 
-from .conftest import DELETE, REGISTRY, UPDATE, VIEW, snapshot, values
+from .conftest import DELETE, REGISTRY, UPDATE, VIEW, run_rename, snapshot, values
 
 
 def history(**filters):
@@ -17,7 +17,7 @@ def history(**filters):
 def test_plain_rename_moves_every_customer_and_records_history_per_attribute(dataset):
     ids = sorted(Attribute.objects.filter(attribute_name="tier").values_list("pk", flat=True))
 
-    report = attribute_rename_all(old="tier", new="service_tier", actor=None)
+    report = run_rename(old="tier", new="service_tier", actor=None)
 
     assert (report.renamed, report.merged, report.conflicts, report.invalid, report.written) == (2, 0, [], [], True)
     assert values("tier") == {}
@@ -31,7 +31,7 @@ def test_plain_rename_moves_every_customer_and_records_history_per_attribute(dat
 def test_merge_with_equal_values_keeps_the_new_name_and_deletes_the_old(dataset):
     old_pk = Attribute.objects.get(attribute_name="billingmethod").pk
 
-    report = attribute_rename_all(old="billingmethod", new="billing_method", actor=None)
+    report = run_rename(old="billingmethod", new="billing_method", actor=None)
 
     assert (report.renamed, report.merged, report.written) == (0, 1, True)
     assert values("billingmethod") == {}
@@ -43,7 +43,7 @@ def test_merge_with_equal_values_keeps_the_new_name_and_deletes_the_old(dataset)
 def test_conflict_refuses_and_changes_nothing(dataset):
     before, history_before = snapshot(), Attribute.history.count()
 
-    report = attribute_rename_all(old="billing_methods", new="billing_method", actor=None)
+    report = run_rename(old="billing_methods", new="billing_method", actor=None)
 
     assert report.conflicts == [(dataset.c2.pk, "card", "invoice")]
     assert report.written is False
@@ -52,7 +52,7 @@ def test_conflict_refuses_and_changes_nothing(dataset):
 
 
 def test_prefer_old_takes_the_old_value(dataset):
-    report = attribute_rename_all(old="billing_methods", new="billing_method", actor=None, prefer="old")
+    report = run_rename(old="billing_methods", new="billing_method", actor=None, prefer="old")
 
     assert (report.merged, report.conflicts, report.written) == (1, [], True)
     assert values("billing_methods") == {}
@@ -62,7 +62,7 @@ def test_prefer_old_takes_the_old_value(dataset):
 
 
 def test_prefer_new_keeps_the_new_value(dataset):
-    report = attribute_rename_all(old="billing_methods", new="billing_method", actor=None, prefer="new")
+    report = run_rename(old="billing_methods", new="billing_method", actor=None, prefer="new")
 
     assert (report.merged, report.written) == (1, True)
     assert values("billing_methods") == {}
@@ -83,7 +83,7 @@ def test_value_invalid_for_the_new_names_registry_type_refuses(dataset):
     AttributeDefinition.objects.create(name="legacy_number", value_type="integer")
     before = snapshot()
 
-    report = attribute_rename_all(old="legacy_id", new="legacy_number", actor=None)
+    report = run_rename(old="legacy_id", new="legacy_number", actor=None)
 
     assert report.written is False
     [(customer_id, message)] = report.invalid
@@ -94,7 +94,7 @@ def test_value_invalid_for_the_new_names_registry_type_refuses(dataset):
 
 def test_invalid_new_name_is_a_validation_error(dataset):
     with pytest.raises(ValidationError) as error:
-        attribute_rename_all(old="tier", new="Service Tier", actor=None)
+        run_rename(old="tier", new="Service Tier", actor=None)
 
     assert "new" in error.value.message_dict
 
@@ -102,7 +102,7 @@ def test_invalid_new_name_is_a_validation_error(dataset):
 @pytest.mark.parametrize(("perms", "missing"), [((VIEW, UPDATE, REGISTRY), DELETE), ((VIEW, DELETE, REGISTRY), UPDATE)])
 def test_rename_needs_update_and_delete_permission(dataset, perms, missing):
     with pytest.raises(PermissionDenied, match=missing):
-        attribute_rename_all(old="tier", new="service_tier", actor=make_user(*perms))
+        run_rename(old="tier", new="service_tier", actor=make_user(*perms))
 
     assert values("tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}
 
@@ -110,7 +110,9 @@ def test_rename_needs_update_and_delete_permission(dataset, perms, missing):
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_rename_needs_the_registry_permission_as_the_page_does(dataset, dry_run):
     with pytest.raises(PermissionDenied, match="manage_attribute_registry"):
-        attribute_rename_all(old="tier", new="service_tier", actor=make_user(VIEW, UPDATE, DELETE), dry_run=dry_run)
+        (attribute_rename_all if dry_run else run_rename)(
+            old="tier", new="service_tier", actor=make_user(VIEW, UPDATE, DELETE)
+        )
 
     assert values("tier") == {dataset.c1.pk: "gold", dataset.c2.pk: "silver"}
     assert values("service_tier") == {}
@@ -119,7 +121,7 @@ def test_rename_needs_the_registry_permission_as_the_page_does(dataset, dry_run)
 def test_rename_by_a_user_records_who(dataset):
     user = make_user(VIEW, UPDATE, DELETE, REGISTRY)
 
-    attribute_rename_all(old="legacy_id", new="old_system_id", actor=user)
+    run_rename(old="legacy_id", new="old_system_id", actor=user)
 
     row = history(operation="rename_all").get()
     assert (row.history_user, row.actor_name) == (user, user.username)

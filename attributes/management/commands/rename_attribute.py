@@ -1,4 +1,8 @@
-"""Rename or merge an attribute name across all customers, all or nothing.
+"""Rename or merge an attribute name across all customers, all or nothing, as a rename job.
+
+By default the command starts the job and runs it here, in the foreground, printing its progress (a worker
+that grabs it first runs it instead, and the command follows it); `--background` only starts it for the
+workers and prints its id. `--dry-run` reports at once and starts nothing.
 
 Recorded in history with the channel "cli". With --user it acts as that user, who needs what the Rename page
 needs (manage_attribute_registry, update and delete: `permissions.require_rename_all`). Without --user it runs as
@@ -6,11 +10,17 @@ the system (actor None, no permission check), like `import_attributes`: whoever 
 database credentials.
 """
 
+import logging
+import signal
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import services
 from attributes.history import write_channel
+from attributes.services.rename import logger as progress_logger
+from attributes.services.rename import run_here
+from jobs import runner
 
 from ..users import command_actor
 
@@ -25,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("old", help="The attribute name to rename.")
         parser.add_argument("new", help="The new name (merged into where a customer already has it).")
         parser.add_argument("--dry-run", action="store_true", help="Report what would change; write nothing.")
+        parser.add_argument(
+            "--background", action="store_true", help="Only start the job (workers run it) and print its id."
+        )
         parser.add_argument(
             "--prefer",
             choices=["old", "new"],
@@ -48,6 +61,7 @@ class Command(BaseCommand):
         old: str,
         new: str,
         dry_run: bool,
+        background: bool = False,
         prefer: str | None,
         confirm: str | None,
         user: str | None = None,
@@ -56,9 +70,15 @@ class Command(BaseCommand):
         actor = command_actor(user)
         try:
             with write_channel("cli"):
-                report = services.attribute_rename_all(
-                    old=old, new=new, actor=actor, prefer=prefer, dry_run=dry_run, confirm=confirm
-                )
+                if dry_run:
+                    report = services.attribute_rename_all(old=old, new=new, actor=actor, prefer=prefer)
+                else:
+                    job = services.rename_start(old=old, new=new, actor=actor, prefer=prefer, confirm=confirm)
+                    if background:
+                        self.stdout.write(f"Started job {job.pk}: python manage.py run_worker runs it.")
+                        return
+                    self.stdout.write(f"Started job {job.pk}; running it here (Ctrl-C stops it, resumable).")
+                    report = services.RenameReport.from_job(self.follow(job))
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         except PermissionDenied as error:
@@ -79,7 +99,28 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(report.invalid)} value(s) do not fit the registry definition of {new}; nothing was written."
             )
+        if report.job is not None and not report.written:
+            raise CommandError(f"The rename job ended {report.job.status}: {report.job.error or 'see its page'}.")
         if report.written:
             self.stdout.write(self.style.SUCCESS("Rename complete."))
         else:
             self.stdout.write("Dry run: nothing written. Run again without --dry-run to rename.")
+
+    def follow(self, job):
+        """Run the job here, printing a line per committed chunk (the rename logs its progress)."""
+        handler = logging.StreamHandler(self.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        level = progress_logger.level
+        progress_logger.addHandler(handler)
+        progress_logger.setLevel(logging.INFO)
+        # Ctrl-C: the job stops at its next chunk boundary and goes back to the queue, resumable by a worker.
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: runner.stopping.set())
+        try:
+            job = run_here(job)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            progress_logger.removeHandler(handler)
+            progress_logger.setLevel(level)
+        if job.status == job.Status.QUEUED:
+            raise CommandError(f"Stopped; job {job.pk} is queued again with its progress: run_worker finishes it.")
+        return job
