@@ -30,11 +30,6 @@ def set_modified(customer: Customer, name: str, when: datetime) -> None:
     Attribute.objects.filter(customer=customer, attribute_name=name).update(last_modified=when)
 
 
-@pytest.fixture(autouse=True)
-def _job_page(settings):
-    settings.ROOT_URLCONF = "tests.usage.urls"
-
-
 @pytest.fixture
 def dataset(db) -> DataSet:
     """Three customers:
