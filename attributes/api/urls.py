@@ -3,6 +3,7 @@
 from django.urls import re_path
 
 from .history import AttributeHistoryViewSet
+from .imports import AttributeImportViewSet
 from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
 
@@ -23,6 +24,7 @@ urlpatterns = [
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),
     re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),
     re_path(r"^attribute/usage/?$", AttributeUsageViewSet.as_view({"get": "usage"}), name="attribute-usage"),
+    re_path(r"^attribute/import/?$", AttributeImportViewSet.as_view({"post": "create"}), name="attribute-import"),
     re_path(
         rf"^attribute/attribute_id/{ID.format('attribute_id')}/?$",
         AttributeViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
