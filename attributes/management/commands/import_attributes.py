@@ -14,7 +14,7 @@ import threading
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from attributes import csvio, services
 from attributes.history import write_channel
@@ -117,7 +117,10 @@ class Command(BaseCommand):
     def watch(self, job_id, finished: threading.Event) -> None:
         try:
             while not finished.wait(POLL_SECONDS):
-                row = Job.objects.filter(pk=job_id).values("done", "total").first()
+                try:
+                    row = Job.objects.filter(pk=job_id).values("done", "total").first()
+                except DatabaseError:  # e.g. SQLite busy while the job commits a chunk: read it next time
+                    continue
                 if row is not None:
                     self.show(row["done"], row["total"])
         finally:
