@@ -8,7 +8,7 @@ request (`csvio.run_import(dry_run=True)`, as the page's); the import itself is 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import ParseError, UnsupportedMediaType, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
@@ -106,6 +106,9 @@ class AttributeImportViewSet(viewsets.ViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
+        if request.content_type.split(";")[0].strip().lower() != CsvTextParser.media_type:
+            # Also when a form body was read before DRF (the input guard reads POSTed forms): never parse it as CSV.
+            raise UnsupportedMediaType(request.content_type)
         dry_run = self._dry_run(request)
         text = request.data if isinstance(request.data, str) else ""  # an empty body parses to {}
         try:

@@ -95,7 +95,8 @@ def test_a_file_with_a_rejected_row_fails_the_job_with_the_report_and_writes_not
 
     assert (job.status, job.error, job.done) == (Job.Status.FAILED, "2 rows rejected; nothing imported", 0)
     preview = csvio.run_import(text, actor=None, dry_run=True)  # exactly the dry run's rejects
-    assert job.result["rejected"] == [{"line": e.index, "field": e.field, "message": e.message} for e in preview.rejected]
+    expected = [{"line": e.index, "field": e.field, "message": e.message} for e in preview.rejected]
+    assert job.result["rejected"] == expected
     assert [(r["line"], r["field"]) for r in job.result["rejected"]] == [(3, "attribute_name"), (5, "customer_id")]
     assert (job.result["created"], job.result["updated"]) == (1, 1)  # what the valid rows would have done
     assert rows_and_history() == before
@@ -201,7 +202,7 @@ def test_the_result_fragment_shows_counts_rejects_and_links(customers):
     assert 'href="/attributes/import/"' in shown and 'href="/customers/"' in shown
     refused = _fragment(bad, user)
     assert "1 row rejected; nothing imported" in refused
-    assert "<td class=\"nowrap\">2</td>" in refused and "Bad Name" in refused
+    assert '<td class="nowrap">2</td>' in refused and "Bad Name" in refused
     assert "<script>" not in refused
 
 
