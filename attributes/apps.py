@@ -8,8 +8,7 @@ class AttributesConfig(AppConfig):
     def ready(self):
         from customers import extensions as customers
 
-        from . import extensions, signals  # noqa: F401 (signals: connected on import)
-        from .services import rename  # noqa: F401 (registers the job kind attributes.rename)
+        from . import extensions, services, signals  # noqa: F401 (signals: connected; services: job kinds registered)
 
         customers.register_tab(extensions.ATTRIBUTES_TAB)
         customers.register_tab(extensions.HISTORY_TAB)

@@ -173,7 +173,8 @@ class AttributePermissionMixin(AccessMixin):
 
 
 class AttributeApiPermission(BasePermission):
-    """DRF: the view maps each of its actions to an Action; an unmapped action is refused, GET included.
+    """DRF: the view maps each of its actions to an Action, or a tuple of them all needed; an unmapped action is
+    refused, GET included.
 
     Actions named in the view's `customer_data_actions` answer with customer data (the CSV export's
     customer_name column) and also need CUSTOMER_VIEW.
@@ -189,7 +190,8 @@ class AttributeApiPermission(BasePermission):
         action = view.required_actions.get(view.action)
         if action is None:  # an action nobody mapped is forbidden, not open
             return False
-        require(request.user, action)  # raises PermissionDenied with the message naming the permission
+        for needed in action if isinstance(action, tuple) else (action,):  # e.g. an import creates and updates
+            require(request.user, needed)  # raises PermissionDenied with the message naming the permission
         if view.action in getattr(view, "customer_data_actions", ()):
             require_customer_view(request.user)
         return True

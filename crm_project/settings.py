@@ -210,6 +210,10 @@ ATTRIBUTES_RENAME_CHUNK = env_int("ATTRIBUTES_RENAME_CHUNK", default=1000)
 
 # `make bench` mounts bare-SQL baseline views under /bench/ for comparison; off everywhere else.
 CRM_BENCH = env_bool("CRM_BENCH", default=False)
+# Rows per committed chunk of a CSV import job (each chunk is one transaction, its history rows included).
+ATTRIBUTES_IMPORT_CHUNK = env_int("ATTRIBUTES_IMPORT_CHUNK", default=1000)
+if ATTRIBUTES_IMPORT_CHUNK < 1:
+    raise ImproperlyConfigured(f"ATTRIBUTES_IMPORT_CHUNK={ATTRIBUTES_IMPORT_CHUNK} must be 1 or more")
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

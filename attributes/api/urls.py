@@ -3,6 +3,7 @@
 from django.urls import re_path
 
 from .history import AttributeHistoryViewSet
+from .imports import AttributeImportViewSet
 from .rename import AttributeRenameView
 from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
@@ -25,6 +26,7 @@ urlpatterns = [
     re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),
     re_path(r"^attribute/rename/?$", AttributeRenameView.as_view(), name="attribute-rename"),
     re_path(r"^attribute/usage/?$", AttributeUsageViewSet.as_view({"get": "usage"}), name="attribute-usage"),
+    re_path(r"^attribute/import/?$", AttributeImportViewSet.as_view({"post": "create"}), name="attribute-import"),
     re_path(
         rf"^attribute/attribute_id/{ID.format('attribute_id')}/?$",
         AttributeViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),

@@ -19,6 +19,7 @@ from .bulk import (
 )
 from .common import PreconditionFailed, Result, UpsertResult, definitions_for, normalize_and_validate
 from .definitions import definition_create, definition_delete, definition_update
+from .imports import import_authorize, import_start
 from .rename import RenameReport, attribute_rename_all, rename_start
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
 
@@ -43,5 +44,7 @@ __all__ = [
     "definition_delete",
     "definition_update",
     "definitions_for",
+    "import_authorize",
+    "import_start",
     "normalize_and_validate",
 ]

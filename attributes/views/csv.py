@@ -1,9 +1,10 @@
 """CSV in the web UI: export (one customer's attributes, or those of a filtered customer list) and import.
 
 Exports stream through `csvio.csv_response`. Import is two steps: upload -> dry-run preview (nothing
-written) -> "Import now", which runs the same file again for real, all or nothing. The uploaded text waits
-in the user's session between the two steps under a random key; larger files go through
-`manage.py import_attributes`.
+written, answered in the request) -> "Import now", which starts an import job with the same file
+(`services.import_start`) and redirects to the job's page, where its progress and result show. The uploaded
+text waits in the user's session between the two steps under a random key, and leaves it once the job holds
+it; larger files go through `manage.py import_attributes`.
 """
 
 import secrets
@@ -18,7 +19,7 @@ from django.views.generic import TemplateView
 from customers.filters import CustomerFilterSet
 from customers.models import Customer
 
-from .. import csvio, filters
+from .. import csvio, filters, services
 from ..forms import ImportForm
 from ..models import Attribute
 from ..permissions import Action, AttributePermissionMixin
@@ -101,21 +102,12 @@ class AttributeImportView(AttributePermissionMixin, TemplateView):
             messages.error(self.request, "That upload is no longer waiting to be imported. Upload the file again.")
             return redirect("attributes:import")
         try:
-            report = csvio.run_import(pending["text"], actor=self.request.user, dry_run=False)
+            job = services.import_start(text=pending["text"], actor=self.request.user, filename=pending["filename"])
         except csvio.CsvFormatError as error:  # cannot happen for a previewed file, but say so if it does
             messages.error(self.request, str(error))
             return redirect("attributes:import")
-        if not report.written:
-            # The data changed since the preview (e.g. a customer was deleted): nothing was written.
-            context = self.get_context_data(report=report, filename=pending["filename"], token=None, stale=True)
-            return self.render_to_response(context)
-        del session[SESSION_PREFIX + token]
-        messages.success(
-            self.request,
-            f"Imported {pending['filename']}: {report.created} created, {report.updated} updated, "
-            f"{report.unchanged} unchanged.",
-        )
-        return redirect("attributes:import")
+        del session[SESSION_PREFIX + token]  # the job holds the text now
+        return redirect("jobs:detail", job.pk)
 
     def keep(self, text: str, filename: str) -> str:
         """Keep the previewed file in the session until "Import now"; only the latest upload waits."""

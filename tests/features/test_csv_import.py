@@ -1,4 +1,5 @@
-"""CSV import in the UI: dry-run preview, "Import now", rejects with line numbers, limits and permissions."""
+"""CSV import in the UI: dry-run preview, "Import now" (starts the import job), rejects with line numbers, limits and
+permissions. The job runs in-process here (`jobs.runner.run_queued`); tests/features/test_import_job.py tests it."""
 
 import re
 
@@ -9,6 +10,8 @@ from pytest_django.asserts import assertRedirects
 from attributes import forms
 from attributes.models import Attribute
 from attributes.views import csv as views_csv
+from jobs import runner
+from jobs.models import Job
 from tests.factories import make_attribute, make_customer, make_user
 
 from .conftest import CREATE, UPDATE, VIEW
@@ -94,7 +97,7 @@ def test_preview_counts_creates_updates_and_unchanged_and_writes_nothing(client,
     assert snapshot() == before
 
 
-def test_import_now_writes_the_previewed_file_and_reports_the_counts(client, importer, customer):
+def test_import_now_starts_a_job_with_the_previewed_file_and_redirects_to_its_page(client, importer, customer):
     csv_text = (
         "customer_id,attribute_name,attribute_value\n"
         f"{customer.pk},support_tier,platinum\n"
@@ -103,16 +106,31 @@ def test_import_now_writes_the_previewed_file_and_reports_the_counts(client, imp
     preview = upload(client, csv_text).content.decode()
     key = token(preview)
 
-    response = client.post(URL, {"token": key}, follow=True)
+    response = client.post(URL, {"token": key})
 
-    assertRedirects(response, URL)
-    assert "Imported attributes.csv: 1 created, 1 updated, 0 unchanged." in response.content.decode()
+    job = Job.objects.get()
+    assertRedirects(response, f"/jobs/{job.pk}/", fetch_redirect_response=False)
+    assert (job.kind, job.status, job.payload, job.created_by) == ("attributes.import", "queued", csv_text, importer)
+    assert job.params["filename"] == "attributes.csv"
+    assert views_csv.SESSION_PREFIX + key not in client.session  # the job holds the text now
+    assert customer.attributes.get(attribute_name="support_tier").attribute_value == "gold"  # not yet run
+
+    [ran] = runner.run_queued()
+
+    assert ran.status == Job.Status.SUCCEEDED
+    assert ran.result == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "rejected": [],
+        "skipped": [],
+        "filename": "attributes.csv",
+    }
     assert dict(customer.attributes.values_list("attribute_name", "attribute_value")) == {
         "support_tier": "platinum",
         "billing_plan": "annual",
         "region": "north",
     }
-    assert views_csv.SESSION_PREFIX + key not in client.session
 
 
 def test_preview_keeps_the_upload_in_the_session_under_a_random_key(client, importer, customer):
@@ -133,17 +151,21 @@ def test_import_now_with_an_unknown_token_writes_nothing_and_says_so(client, imp
     assert customer.attributes.get(attribute_name="support_tier").attribute_value == "gold"
 
 
-def test_import_now_twice_writes_once(client, importer, customer):
+def test_import_now_twice_starts_one_job(client, importer, customer):
     key = token(upload(client, f"customer_id,attribute_name,attribute_value\n{customer.pk},plan,a\n").content.decode())
     client.post(URL, {"token": key})
 
     again = client.post(URL, {"token": key}, follow=True)
 
     assert "no longer waiting" in again.content.decode()
+    assert Job.objects.count() == 1
+    runner.run_queued()
     assert customer.attributes.filter(attribute_name="plan").count() == 1
 
 
-def test_import_now_after_the_data_changed_shows_the_rejects_and_writes_nothing(client, importer, customer):
+def test_import_now_after_the_data_changed_fails_the_job_with_the_rejects_and_writes_nothing(
+    client, importer, customer
+):
     other = make_customer(customer_name="Gone Soon")
     csv_text = (
         "customer_id,attribute_name,attribute_value\n"
@@ -152,13 +174,12 @@ def test_import_now_after_the_data_changed_shows_the_rejects_and_writes_nothing(
     )
     key = token(upload(client, csv_text).content.decode())
     other.delete()
+    client.post(URL, {"token": key})
 
-    response = client.post(URL, {"token": key})
-    html = response.content.decode()
+    [job] = runner.run_queued()
 
-    assert response.status_code == 200
-    assert "Nothing was imported" in html
-    assert "No customer with this id." in html
+    assert (job.status, job.error) == (Job.Status.FAILED, "1 row rejected; nothing imported")
+    assert job.result["rejected"] == [{"line": 3, "field": "customer_id", "message": "No customer with this id."}]
     assert customer.attributes.get(attribute_name="support_tier").attribute_value == "gold"
 
 
@@ -267,7 +288,9 @@ def test_export_then_import_changes_nothing(client, importer, customer):
     preview = upload(client, exported, name="attributes.csv").content.decode()
     key = token(preview)
     client.post(URL, {"token": key})
+    [job] = runner.run_queued()
 
     assert (count(preview, "created"), count(preview, "updated"), count(preview, "unchanged")) == (0, 0, 5)
     assert count(preview, "rejected") == 0
+    assert (job.status, job.result["unchanged"]) == (Job.Status.SUCCEEDED, 5)
     assert snapshot() == before

@@ -1,4 +1,5 @@
-"""`manage.py import_attributes FILE [--dry-run] [--user USERNAME]`: all or nothing, with progress and rejects."""
+"""`manage.py import_attributes FILE [--dry-run] [--background] [--user USERNAME]`: an import job run in the
+foreground (or only started), with progress and rejects; a file with any rejected row writes nothing."""
 
 import io
 
@@ -6,6 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from attributes.models import Attribute
+from jobs import runner
+from jobs.models import Job
 from tests.factories import make_attribute, make_customer, make_user
 
 from .conftest import CREATE, UPDATE
@@ -55,7 +58,7 @@ def test_dry_run_reports_counts_and_writes_nothing(good_file, customer):
     assert snapshot() == before
 
 
-def test_real_run_writes_every_row(good_file, customer):
+def test_real_run_runs_the_import_job_here_and_writes_every_row(good_file, customer):
     out, _ = run(str(good_file))
 
     assert "Imported: 1 created, 1 updated, 0 unchanged, 0 rejected." in out
@@ -63,6 +66,21 @@ def test_real_run_writes_every_row(good_file, customer):
         "support_tier": "platinum",
         "billing_plan": "annual",
     }
+    job = Job.objects.get()
+    assert (job.kind, job.status, job.done, job.total) == ("attributes.import", Job.Status.SUCCEEDED, 2, 2)
+    assert f"Import complete (job {job.pk})." in out
+    assert job.params["filename"] == "attributes.csv"
+
+
+def test_background_only_starts_the_job_and_prints_its_id(good_file, customer):
+    out, _ = run(str(good_file), "--background")
+
+    job = Job.objects.get()
+    assert job.status == Job.Status.QUEUED
+    assert out.splitlines()[-1] == str(job.pk)
+    assert customer.attributes.get(attribute_name="support_tier").attribute_value == "gold"  # a worker runs it
+    runner.run_queued()
+    assert customer.attributes.get(attribute_name="support_tier").attribute_value == "platinum"
 
 
 def test_rejected_rows_are_listed_and_nothing_is_written(tmp_path, customer):
@@ -83,9 +101,24 @@ def test_rejected_rows_are_listed_and_nothing_is_written(tmp_path, customer):
     assert "line 3: attribute_name: “Bad Name” is not a valid attribute name" in out.getvalue()
     assert "line 4: customer_id: Must be a customer id (a positive integer)." in out.getvalue()
     assert snapshot() == before
+    assert Job.objects.get().status == Job.Status.FAILED
 
 
-def test_progress_line_is_printed_every_chunk(tmp_path, customer):
+def test_dry_run_lists_rejected_rows_and_starts_no_job(tmp_path, customer):
+    path = tmp_path / "bad.csv"
+    path.write_text(f"customer_id,attribute_name,attribute_value\n{customer.pk},Bad Name,x\n", encoding="utf-8")
+    out = io.StringIO()
+
+    with pytest.raises(CommandError, match=r"1 row\(s\) rejected"):
+        call_command("import_attributes", str(path), "--dry-run", stdout=out, stderr=io.StringIO())
+
+    assert "line 2: attribute_name:" in out.getvalue()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_read_from_the_job_and_ends_at_every_row(tmp_path):
+    customer = make_customer(customer_name="Acme Fiber")
     path = tmp_path / "many.csv"
     path.write_text(
         "customer_id,attribute_name,attribute_value\n"
@@ -95,11 +128,13 @@ def test_progress_line_is_printed_every_chunk(tmp_path, customer):
 
     _, err = run(str(path), "--chunk-size", "10")
 
-    assert err.count("\r[") == 3
-    assert "10/25 rows (40%)" in err
-    assert "20/25 rows (80%)" in err
-    assert "25/25 rows (100%)" in err
-    assert customer.attributes.count() == 26
+    lines = [line for line in err.split("\r") if line.startswith("[")]
+    shown = [int(line.split("] ")[1].split("/")[0]) for line in lines]
+    assert shown == sorted(set(shown)), shown  # never backwards, never the same twice
+    assert lines[-1].strip() == "[" + "#" * 30 + "] 25/25 rows (100%)"
+    assert set(shown) <= {10, 20, 25}  # only committed chunks
+    assert customer.attributes.count() == 25
+    assert Job.objects.get().checkpoint == {"row": 25}
 
 
 def test_user_option_acts_as_that_user(good_file, customer):

@@ -3,6 +3,7 @@
 `manage.py check --deploy` with production settings is enforced in tests/project/test_settings.py.
 """
 
+import functools
 import json
 import os
 import re
@@ -15,9 +16,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from attributes.models import Attribute
+from jobs.models import Job
 from tests.factories import attribute_rows, customer_rows, make_user
 from tests.security.conftest import ALL_CODENAMES
-from tests.security.urlmap import EXPECTED, ROUTES, make_objects, request_body, url_for
+from tests.security.urlmap import EXPECTED, ROUTES, RawBody, make_objects, request_body, url_for
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATE_DIRS = [PROJECT_DIR / "templates", *PROJECT_DIR.glob("*/templates")]
@@ -88,6 +90,7 @@ def test_anonymous_and_api_responses_carry_the_headers_too(world):
 
 
 HSTS_PROBE = """
+import functools
 import json
 import django
 django.setup()
@@ -187,7 +190,7 @@ API_WRITES = [
 
 
 def _state():
-    return attribute_rows(), customer_rows(), Attribute.history.count()
+    return attribute_rows(), customer_rows(), Attribute.history.count(), Job.objects.count()
 
 
 @pytest.mark.parametrize("route", UI_POSTS, ids=[route.name for route in UI_POSTS])
@@ -240,7 +243,14 @@ def test_session_authenticated_api_writes_need_the_csrf_token(route, method, wor
     send = getattr(client, method.lower())
     before = _state()
 
-    refused = send(path, body, format="json") if body is not None else send(path)
+    if isinstance(body, RawBody):  # e.g. the CSV import's text/csv
+        raw = body
+        body = raw.content.encode()
+        send = functools.partial(send, content_type=raw.content_type)
+        refused = send(path, body)
+    else:
+        send = functools.partial(send, format="json") if body is not None else send
+        refused = send(path, body) if body is not None else send(path)
     assert refused.status_code == 403, f"{method} {path} without a CSRF token: {refused.status_code}"
     assert "CSRF" in refused.json()["detail"]
     assert _state() == before
@@ -248,5 +258,5 @@ def test_session_authenticated_api_writes_need_the_csrf_token(route, method, wor
     client.get("/accounts/login/")
     token = client.cookies["csrftoken"].value
     headers = {"X-CSRFToken": token}
-    accepted = send(path, body, format="json", headers=headers) if body is not None else send(path, headers=headers)
+    accepted = send(path, body, headers=headers) if body is not None else send(path, headers=headers)
     assert 200 <= accepted.status_code < 300, f"{method} {path} with the token: {accepted.status_code}"

@@ -36,6 +36,7 @@ from tests.security.urlmap import (
     SWEPT,
     VIEW_C,
     Objects,
+    RawBody,
     Route,
     make_objects,
     request_body,
@@ -99,6 +100,8 @@ def _send(route: Route, method: str, visitor: Visitor, objects: Objects):
         if visitor.user is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(user=visitor.user, name='sweep')[1]}")
         send = getattr(client, method.lower())
+        if isinstance(body, RawBody):
+            return path, send(path, body.content.encode(), content_type=body.content_type)
         return path, (send(path) if body is None else send(path, body, format="json"))
     client = Client()
     if visitor.user is not None:

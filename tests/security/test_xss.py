@@ -13,6 +13,7 @@ from attributes import services
 from attributes.models import Attribute, AttributeDefinition
 from attributes.views.csv import SESSION_PREFIX
 from customers.models import Customer
+from jobs import runner
 from tests.factories import make_attribute, make_customer, make_user
 from tests.security.conftest import ALL_CODENAMES, XSS_PAYLOADS, bearer
 from tokens.models import ApiToken
@@ -197,6 +198,7 @@ def test_importing_an_export_gives_back_exactly_the_exported_values(formulas):
     applied = importer.post("/attributes/import/", {"token": token})
 
     assert preview.status_code == 200 and applied.status_code == 302
+    runner.run_queued()  # the import job
     after = dict(Customer.objects.get(pk=formulas.pk).attributes.values_list("attribute_name", "attribute_value"))
     for i, value in enumerate(FORMULAS):
         assert after[f"formula_{i}"] == stored[f"formula_{i}"] == value

@@ -70,6 +70,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attribute-export": {"GET": (VIEW_A, VIEW_C)},
     "attribute-usage": {"GET": (VIEW_A,)},
     "attribute-rename": {"POST": (UPDATE_A, DELETE_A, REGISTRY)},
+    "attribute-import": {"POST": (CREATE_A, UPDATE_A)},
     "attribute-detail": {"GET": (VIEW_A,), "PATCH": (UPDATE_A,), "DELETE": (DELETE_A,)},
     "attribute-customer": {"GET": (VIEW_A,)},
     "attribute-history": {"GET": (VIEW_A,)},
@@ -166,10 +167,20 @@ def make_job(owner: User) -> Job:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class RawBody:
+    """A body sent as is, with its content type (not JSON-encoded)."""
+
+    content: str
+    content_type: str
+
+
 def request_body(route: Route, method: str, objects: Objects):
     """A minimal body that succeeds for a visitor who holds the permission."""
     if method in {"GET", "DELETE"}:
         return None
+    if route.name == "attribute-import":  # the one API body that is not JSON
+        return RawBody(f"customer_id,attribute_name,attribute_value\n{objects.customer_id},sweep_name,x\n", "text/csv")
     if route.is_api:
         item = {"customer_id": objects.customer_id, "attribute_name": "sweep_name", "attribute_value": "x"}
         return {

@@ -1,90 +1,170 @@
-"""Import attributes from a CSV file (customer_id,attribute_name,attribute_value): all rows or none.
+"""Import attributes from a CSV file (customer_id,attribute_name,attribute_value) as an import job.
 
-For files too large for the web import. Every row is checked first; any rejected row is listed and
-nothing is written. Runs as the system (no permission check) unless --user names the acting user.
+For files too large for the web import. By default the job is started and run here, in the foreground, with its
+progress read from the job as it goes; `--background` only starts it (a worker runs it) and prints its id.
+Every row is checked first; with any rejected row they are listed and nothing is written. `--dry-run` checks
+and reports, writing nothing and starting no job. Runs as the system (no permission check) unless --user names
+the acting user. Ctrl-C stops the job at its next chunk; it goes back to the queue and a worker finishes it.
 """
 
 import csv
+import os
+import signal
+import threading
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 
 from attributes import csvio, services
 from attributes.history import write_channel
+from jobs import runner
+from jobs.models import Job
 
 from ..users import command_actor
 
 BAR_WIDTH = 30
+POLL_SECONDS = 0.25
 
 
 class Command(BaseCommand):
-    help = "Import customer attributes from a CSV file (customer_id,attribute_name,attribute_value), all or nothing."
+    help = "Import customer attributes from a CSV file (customer_id,attribute_name,attribute_value) as a job."
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="Path of the CSV file (UTF-8); extra columns are ignored.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
+        parser.add_argument(
+            "--background", action="store_true", help="Only start the job (a worker runs it) and print its id."
+        )
         parser.add_argument("--user", metavar="USERNAME", help="Act as this user (needs create and update permission).")
-        parser.add_argument("--chunk-size", type=int, default=1000, help="Rows per database round (default 1000).")
+        parser.add_argument(
+            "--chunk-size", type=int, default=None, help="Rows per committed chunk (default ATTRIBUTES_IMPORT_CHUNK)."
+        )
 
-    def handle(self, *args, file: str, dry_run: bool, user: str | None, chunk_size: int, **options):
+    def handle(self, *args, file: str, dry_run: bool, background: bool, user: str | None, chunk_size, **options):
+        if chunk_size is not None and chunk_size < 1:
+            raise CommandError("--chunk-size must be 1 or more.")
         actor = command_actor(user)
-        total = self.count_rows(file)
+        text = self.read(file)
         self.done = 0
         try:
-            with open(file, encoding="utf-8-sig", newline="") as text, write_channel("cli"):
-                report = services.attribute_import(
-                    rows=csvio.read_rows(text),
-                    actor=actor,
-                    dry_run=dry_run,
-                    chunk_size=chunk_size,
-                    progress=lambda n: self.progress(n, total),
+            with write_channel("cli"):
+                if dry_run:
+                    total = self.count_rows(text)
+                    report = csvio.run_import(text, actor=actor, dry_run=True)
+                    self.progress(total, total)
+                    self.stderr.write("", style_func=str)
+                    self.report(report.created, report.updated, report.unchanged, report.rejected, written=False)
+                    if report.rejected:
+                        raise CommandError(f"{len(report.rejected)} row(s) rejected; nothing was written.")
+                    self.stdout.write("Dry run: run again without --dry-run to write.")
+                    return
+                job = services.import_start(
+                    text=text, actor=actor, filename=os.path.basename(file), chunk_size=chunk_size
                 )
         except PermissionDenied as error:
             raise CommandError(str(error)) from None
-        except (csvio.CsvFormatError, csv.Error, UnicodeDecodeError) as error:
-            raise CommandError(f"{file}: {self.format_error(error)}") from None
-        finally:
-            if self.done:
-                self.stderr.write("", style_func=str)  # end the progress line
-        self.report(report, dry_run=dry_run)
+        except csvio.CsvFormatError as error:
+            raise CommandError(f"{file}: {error}") from None
+        if background:
+            self.stdout.write(f"Started import job {job.pk}; a worker runs it (manage.py run_worker).")
+            self.stdout.write(str(job.pk))
+            return
+        self.run_in_foreground(job)
 
-    def count_rows(self, file: str) -> int:
-        """Data rows in the file (for the progress bar); also fails early on an unreadable or non-UTF-8 file."""
+    def read(self, file: str) -> str:
         try:
-            with open(file, encoding="utf-8-sig", newline="") as text:
-                return max(sum(1 for _ in csv.reader(text)) - 1, 0)
+            with open(file, "rb") as source:
+                return csvio.decode_upload(source.read()).getvalue()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise CommandError(f"{file}: {self.format_error(error)}") from None
+        except csvio.CsvFormatError as error:
+            raise CommandError(f"{file}: {error}") from None
 
     @staticmethod
-    def format_error(error: Exception) -> str:
-        if isinstance(error, UnicodeDecodeError):
-            return "The file is not UTF-8 text."
-        if isinstance(error, csv.Error):
-            return f"The file is not valid CSV: {error}."
-        return str(error)
+    def count_rows(text: str) -> int:
+        """Data rows in the text, for the dry run's progress line."""
+        try:
+            return max(sum(1 for _ in csv.reader(text.splitlines())) - 1, 0)
+        except csv.Error:
+            return 0
 
-    def progress(self, rows: int, total: int) -> None:
-        self.done += rows
-        share = self.done / total if total else 1
+    def run_in_foreground(self, job: Job) -> None:
+        """Run the job here while a second thread prints its progress from the Job row (what any reader sees)."""
+        finished = threading.Event()
+        watcher = threading.Thread(target=self.watch, args=(job.pk, finished), name="import-progress", daemon=True)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        if in_main_thread:  # Ctrl-C: stop at the next chunk boundary, leaving the job resumable
+            previous = signal.signal(signal.SIGINT, lambda signum, frame: runner.stopping.set())
+        watcher.start()
+        try:
+            ran = runner.run(str(job.pk))
+            if ran is None:  # a worker took it first: follow it until it ends
+                while Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).exists():
+                    finished.wait(POLL_SECONDS)
+        finally:
+            finished.set()
+            watcher.join()
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
+                runner.stopping.clear()
+        job.refresh_from_db()
+        self.show(job.done, job.total)
+        if self.done:
+            self.stderr.write("", style_func=str)  # end the progress line
+        self.outcome(job)
+
+    def watch(self, job_id, finished: threading.Event) -> None:
+        try:
+            while not finished.wait(POLL_SECONDS):
+                try:
+                    row = Job.objects.filter(pk=job_id).values("done", "total").first()
+                except DatabaseError:  # e.g. SQLite busy while the job commits a chunk: read it next time
+                    continue
+                if row is not None:
+                    self.show(row["done"], row["total"])
+        finally:
+            connection.close()  # this thread's own connection
+
+    def show(self, done: int, total: int | None) -> None:
+        if done > self.done or (done == self.done == 0 and total == 0):
+            self.progress(done, total or 0)
+
+    def progress(self, done: int, total: int) -> None:
+        self.done = done
+        share = done / total if total else 1
         filled = round(BAR_WIDTH * min(share, 1))
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        self.stderr.write(f"\r[{bar}] {self.done}/{total} rows ({share:.0%})", style_func=str, ending="")
+        self.stderr.write(f"\r[{bar}] {done}/{total} rows ({share:.0%})", style_func=str, ending="")
         self.stderr.flush()
 
-    def report(self, report: services.ImportReport, *, dry_run: bool) -> None:
-        counts = (
-            f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
-            f"{len(report.rejected)} rejected"
-        )
-        self.stdout.write(f"Imported: {counts}." if report.written else f"Checked, nothing written: {counts}.")
-        for error in report.rejected:
+    def outcome(self, job: Job) -> None:
+        result = job.result or {}
+        rejected = [services.ItemError(e["line"], e["field"], e["message"]) for e in result.get("rejected", [])]
+        counts = (result.get("created", 0), result.get("updated", 0), result.get("unchanged", 0))
+        if job.status == Job.Status.SUCCEEDED:
+            self.report(*counts, rejected, written=True)
+            for row in result.get("skipped", []):
+                self.stdout.write(f"line {row['line']}: skipped: {row['field']}: {row['message']}")
+            self.stdout.write(self.style.SUCCESS(f"Import complete (job {job.pk})."))
+        elif job.status == Job.Status.FAILED:
+            if rejected:
+                self.report(*counts, rejected, written=False)
+                raise CommandError(f"{len(rejected)} row(s) rejected; nothing was written.")
+            raise CommandError(f"The import failed: {job.error}")
+        elif job.status == Job.Status.CANCELLED:
+            raise CommandError(
+                f"The import was cancelled after {job.done} of {job.total} rows: "
+                f"{counts[0]} created, {counts[1]} updated, {counts[2]} unchanged so far."
+            )
+        else:  # stopped by Ctrl-C (or a shutdown) between chunks: queued again with its checkpoint
+            raise CommandError(
+                f"Stopped after {job.done} of {job.total} rows; job {job.pk} is queued again and a worker "
+                "(manage.py run_worker) will finish it."
+            )
+
+    def report(self, created: int, updated: int, unchanged: int, rejected: list, *, written: bool) -> None:
+        counts = f"{created} created, {updated} updated, {unchanged} unchanged, {len(rejected)} rejected"
+        self.stdout.write(f"Imported: {counts}." if written else f"Checked, nothing written: {counts}.")
+        for error in rejected:
             self.stdout.write(f"line {error.index}: {error.field}: {error.message}")
-        if report.rejected:
-            raise CommandError(f"{len(report.rejected)} row(s) rejected; nothing was written.")
-        if report.written:
-            self.stdout.write(self.style.SUCCESS("Import complete."))
-        elif dry_run:
-            self.stdout.write("Dry run: run again without --dry-run to write.")
