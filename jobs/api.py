@@ -24,6 +24,14 @@ UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 LIST_PARAMS = {"status", "kind", "limit", "offset", "format"}
 
 
+class JobAcceptedSerializer(serializers.Serializer):
+    """The body of `accepted()`: the 202 of every endpoint that starts a job."""
+
+    job_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=[Job.Status.QUEUED])
+    url = serializers.CharField(help_text="Where to follow the job: GET it for progress and result (also `Location`).")
+
+
 def job_url(job: Job) -> str:
     return f"/crm/job/{job.pk}"
 

@@ -13,7 +13,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 
 from crm_project.api import ERRORS, PayloadTooLarge
-from jobs.api import accepted
+from jobs.api import JobAcceptedSerializer, accepted
 
 from .. import csvio, services
 from ..forms import MAX_UPLOAD_BYTES
@@ -62,12 +62,6 @@ class ImportPreviewSerializer(serializers.Serializer):
     rejected = RejectedRowSerializer(many=True, help_text="Every invalid row; with any, the import writes nothing.")
 
 
-class ImportAcceptedSerializer(serializers.Serializer):
-    job_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["queued"])
-    url = serializers.CharField(help_text="The job: GET it for progress and result (also in `Location`).")
-
-
 def _preview_body(report: services.ImportReport) -> dict:
     return {
         "created": report.created,
@@ -98,7 +92,7 @@ class AttributeImportViewSet(viewsets.ViewSet):
         ],
         request={"text/csv": OpenApiTypes.STR},
         responses={
-            202: OpenApiResponse(ImportAcceptedSerializer, description="The import job was started."),
+            202: OpenApiResponse(JobAcceptedSerializer, description="The import job was started."),
             200: OpenApiResponse(ImportPreviewSerializer, description="The dry run's report."),
             **ERRORS,
             413: OpenApiResponse(description="The body is larger than 5 MB."),

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm_project.api import ERRORS, UNSUPPORTED, NoUnknownFieldsMixin, StrictCharField
-from jobs.api import accepted
+from jobs.api import JobAcceptedSerializer, accepted
 
 from .. import services
 from ..permissions import RenameAllApiPermission
@@ -64,12 +64,6 @@ class RenameReportSerializer(serializers.Serializer):
     invalid_count = serializers.IntegerField(help_text="Values that do not fit the new name's registry definition.")
     conflicts = ConflictSerializer(many=True, help_text=f"The first {RESULT_LIST_MAX} conflicts.")
     invalid = InvalidSerializer(many=True, help_text=f"The first {RESULT_LIST_MAX} invalid values.")
-
-
-class JobAcceptedSerializer(serializers.Serializer):
-    job_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["queued"])
-    url = serializers.CharField(help_text="Where to follow the job: GET it.")
 
 
 class AttributeRenameView(APIView):
