@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.jobs import job_scenarios  # noqa: E402 (run as a script: the project root first)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LUA = Path(__file__).resolve().parent / "lua"
@@ -77,6 +80,8 @@ services.attribute_bulk_upsert(
 ApiToken.objects.filter(user=user).delete()
 token, raw = ApiToken.issue(user=user, name="bench")
 print("TOKEN=" + raw)
+ApiToken.objects.filter(user=staff).delete()
+print("STAFF_TOKEN=" + ApiToken.issue(user=staff, name="bench staff")[1])
 """
 
 
@@ -273,7 +278,9 @@ def run(args) -> list[dict]:
     manage(env, "seed_bench", "--customers", str(args.customers), "--attributes", str(args.attributes))
     tab_id = args.customers + 1
     setup = SETUP_SCRIPT.replace("TAB_ID", str(tab_id)).replace("TAB_N", str(TAB_CUSTOMER_ATTRIBUTES))
-    token = re.search(r"TOKEN=(\S+)", manage(env, "shell", "-c", setup, capture=True)).group(1)
+    tokens = manage(env, "shell", "-c", setup, capture=True)
+    token = re.search(r"^TOKEN=(\S+)", tokens, re.M).group(1)
+    staff_token = re.search(r"^STAFF_TOKEN=(\S+)", tokens, re.M).group(1)
 
     explain = manage(env, "shell", "-c", EXPLAIN_SCRIPT, capture=True)
     print("\nQuery plans at this size:\n" + explain)
@@ -320,6 +327,17 @@ def run(args) -> list[dict]:
         sample = min(args.sample, args.customers)
         spec = workaround_versus_filter(server, token, args.customers, sample, selective["p50_ms"])
         bulk = bulk_versus_single(server, token, args.customers, args.bulk_items)
+        jobs = job_scenarios(
+            base=server.base,
+            port=server.port,
+            token=staff_token,
+            customers=args.customers,
+            env=env,
+            lua_env=lua_env,
+            python=PYTHON,
+            lua_dir=LUA,
+            parse_wrk=parse_wrk,
+        )
     finally:
         server.stop()
         shutil.rmtree(static_root, ignore_errors=True)
@@ -334,6 +352,12 @@ def run(args) -> list[dict]:
         f"{bulk['bulk_s'] * 1000:.0f} ms: "
         f"{bulk['speedup']:.0f}x faster"
     )
+    for label, job in jobs.items():
+        other = job["other_writes"]
+        print(
+            f"job {label}: 202 in {job['accepted_ms']:.0f} ms, done in {job['job_s']:.1f} s; meanwhile PUT of other "
+            f"names: p99 {other['p99_ms']:.1f} ms, {other['requests']} requests, {other['errors']} errors"
+        )
     summary = {
         "database": db_label,
         "customers": args.customers,
@@ -343,6 +367,7 @@ def run(args) -> list[dict]:
         "scenarios": results,
         "spec_workaround": spec,
         "bulk": bulk,
+        "jobs": jobs,
         "explain": explain,
     }
     out = Path(args.results) if args.results else ROOT / "bench" / f"results-{db_label}.json"

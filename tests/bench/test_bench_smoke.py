@@ -43,3 +43,9 @@ def test_bench_runs_end_to_end_and_prints_the_table(wrk, tmp_path):
     assert all(row["ratio"] > 0 for row in rows.values() if "ratio" in row)
     assert summary["bulk"]["speedup"] > 1
     assert summary["spec_workaround"]["workaround_s"] > 0
+    jobs = summary["jobs"]
+    assert set(jobs) == {"rename", "rename back", "import"}
+    assert jobs["rename"]["result"]["renamed"] > 0
+    assert jobs["rename back"]["result"]["renamed"] == jobs["rename"]["result"]["renamed"]
+    assert jobs["import"]["result"]["created"] + jobs["import"]["result"]["updated"] == 40
+    assert all(job["other_writes"]["requests"] > 0 and job["other_writes"]["errors"] == 0 for job in jobs.values())
