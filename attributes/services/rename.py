@@ -358,20 +358,23 @@ def _rename_chunk(ids: list[int], *, old: str, new: str, prefer, actor, definiti
 
 
 def _move(changes: _Changes, *, old: str, new: str, prefer, actor, now, report: RenameReport) -> list[Attribute]:
-    """Rename the planned rows to `new`, 500 to a statement; returns those renamed.
+    """Rename the planned rows to `new`, 1000 to a statement; returns those renamed.
+
+    Every row gets the same name and time, so a plain `UPDATE … WHERE pk IN (…)` does it (`bulk_update`'s
+    per-row CASE took 0.75 of a 1000-row chunk's 0.84 s, nearly all in building the expression: cProfile).
 
     A customer may have got `new` after the rows were locked (a writer outside the services, which do not write
     reserved names). The statement then fails on the unique constraint; the batch is retried row by row, and a
     row whose target now exists is merged into it (locked first) by the usual rules.
     """
     moved = []
-    for start in range(0, len(changes.renamed), 500):
-        batch = changes.renamed[start : start + 500]
+    for start in range(0, len(changes.renamed), 1000):
+        batch = changes.renamed[start : start + 1000]
         for attribute in batch:
             attribute.attribute_name, attribute.last_modified = new, now
         try:
             with transaction.atomic():
-                Attribute.objects.bulk_update(batch, ["attribute_name", "last_modified"])
+                Attribute.objects.filter(pk__in=[a.pk for a in batch]).update(attribute_name=new, last_modified=now)
         except IntegrityError:
             pass
         else:
