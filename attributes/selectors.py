@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
@@ -259,3 +260,24 @@ def names_being_renamed(names: Iterable[str] | None = None) -> dict[str, Job]:
     if names is not None:
         reservations = reservations.filter(name__in=set(names))
     return {reservation.name: reservation.job for reservation in reservations}
+
+
+def first_names(limit: int) -> list[str]:
+    """The first `limit` distinct names in use, by name, each found with one index probe (a loose index scan).
+
+    `SELECT DISTINCT attribute_name` reads every row (220 ms at 1M rows); this reads `limit` entries of the
+    (attribute_name, …) index, whatever the number of rows.
+    """
+    table = connection.ops.quote_name(Attribute._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE names(name) AS (
+            SELECT MIN(attribute_name) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN(attribute_name) FROM {table} WHERE attribute_name > names.name)
+            FROM names WHERE names.name IS NOT NULL
+        )
+        SELECT name FROM names WHERE name IS NOT NULL LIMIT %s
+    """  # noqa: S608 (the table name is ours, the limit a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]
