@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
+from crm_project.paging import CappedPaginator
 from jobs.models import Job
 
 from .models import Attribute, AttributeDefinition, NameReservation
@@ -108,7 +109,7 @@ class HistoryRow:
 def history_page(customer, page_number, user) -> tuple[Page, list[HistoryRow]]:
     """One page of the customer's History tab, each row saying whether `user` can restore it from there."""
     records = history_records(customer_id=customer.pk).only(*HISTORY_FIELDS)
-    page = Paginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
+    page = CappedPaginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
     current = dict(customer.attributes.values_list("attribute_name", "attribute_value"))
     return page, [HistoryRow(record, restorable(record, current, user)) for record in page]
 

@@ -23,9 +23,9 @@ COUNT_CAP = 10_000
 class CappedPaginator(Paginator):
     """A Paginator whose count stops at `cap` (so its last page is at most `cap // per_page` deep)."""
 
-    def __init__(self, *args, cap: int = COUNT_CAP, **kwargs):
+    def __init__(self, *args, cap: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.cap = cap
+        self.cap = COUNT_CAP if cap is None else cap
 
     @cached_property
     def count(self) -> int:
