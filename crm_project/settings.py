@@ -205,6 +205,10 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Attributes -----------------------------------------------------------------------------------
 # When true, only names defined in the attribute registry may be written.
 ATTRIBUTES_REQUIRE_DEFINITION = env_bool("ATTRIBUTES_REQUIRE_DEFINITION", default=False)
+# Days of attribute history to keep; older rows go with `manage.py prune_history`. Unset or empty: keep everything.
+HISTORY_RETENTION_DAYS = env_int("HISTORY_RETENTION_DAYS", default=0) or None
+if HISTORY_RETENTION_DAYS is not None and HISTORY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"HISTORY_RETENTION_DAYS={HISTORY_RETENTION_DAYS} must be at least 1 (or unset)")
 # Customers per committed chunk of a rename job (each chunk locks those customers' rows of the two names).
 ATTRIBUTES_RENAME_CHUNK = env_int("ATTRIBUTES_RENAME_CHUNK", default=1000)
 

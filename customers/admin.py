@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from crm_project.paging import CappedPaginator
+
 from .models import Customer
 
 
@@ -18,4 +20,5 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["=customer_id", "customer_name", "email", "phone"]
     readonly_fields = ["created", "last_modified"]
     list_per_page = 50
+    paginator = CappedPaginator  # counts (and pages through) at most 10,000 customers
     show_full_result_count = False

@@ -5,6 +5,7 @@ from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, DetailView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
+from crm_project.paging import CappedPaginator
 
 from . import extensions
 from .filters import CustomerFilterSet
@@ -22,6 +23,7 @@ class CustomerListView(LoginRequiredMixin, PermissionRequiredWithReasonMixin, Li
     permission_required = "customers.view_customer"
     model = Customer
     paginate_by = 25
+    paginator_class = CappedPaginator  # page 4000 of a million customers is no longer an OFFSET 100000
     template_name = "customers/customer_list.html"
     own_params = {"q", "status", "page"}
 

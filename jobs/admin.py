@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from crm_project.paging import CappedPaginator
+
 from . import engine
 from .models import Job
 
@@ -13,6 +15,9 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ["job_id", "kind", "created_by__username"]
     list_select_related = ["created_by"]
     date_hierarchy = "created"
+    list_per_page = 50
+    paginator = CappedPaginator  # counts at most 10,000 jobs
+    show_full_result_count = False
 
     @admin.display(description="kind", ordering="kind")
     def kind_label(self, job: Job) -> str:

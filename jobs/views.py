@@ -9,11 +9,12 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
+
+from crm_project.paging import CappedPaginator
 
 from . import engine, services
 from .models import Job
@@ -42,7 +43,7 @@ def _result_rows(result) -> list[tuple[str, str]] | None:
 def job_list(request):
     """Recent jobs the user may see; the table refreshes itself while any job on the page is active."""
     jobs = visible_jobs(request.user).select_related("created_by")
-    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     for job in page.object_list:
         describe(job)
     context = {

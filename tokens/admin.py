@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from crm_project.paging import CappedPaginator
+
 from .models import ApiToken
 
 
@@ -12,6 +14,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "user__username", "key_hint"]
     readonly_fields = ["key_hint", "created", "last_used"]
     list_select_related = ["user"]
+    list_per_page = 50
+    paginator = CappedPaginator  # counts at most 10,000 tokens
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -21,10 +21,15 @@ from .common import PreconditionFailed, Result, UpsertResult, definitions_for, n
 from .definitions import definition_create, definition_delete, definition_update
 from .imports import import_authorize, import_start
 from .rename import RenameReport, attribute_rename_all, rename_start
+from .retention import PRUNE_BATCH, PruneReport, history_cutoff, history_prune
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
 
 __all__ = [
     "BULK_MAX_ITEMS",
+    "PRUNE_BATCH",
+    "PruneReport",
+    "history_cutoff",
+    "history_prune",
     "BulkRejected",
     "ImportReport",
     "ItemError",
