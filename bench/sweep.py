@@ -93,32 +93,35 @@ class Sweeper:
         self.requests, self.budget_s = requests, budget_s
 
     def fetch(self, item: dict, *, first_byte_only: bool = False) -> dict:
-        """One request on a fresh connection: status, headers, seconds to the first body byte and to the end."""
+        """One request on a fresh connection: status, headers, seconds to the first body byte and to the end.
+
+        A connection dropped mid-body (e.g. gunicorn killing a worker past its --timeout) keeps the status and
+        first-byte time and reports e.g. "200+IncompleteRead"."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         started = time.perf_counter()
+        result = {"status": "", "type": "", "streamed": False, "ttfb_s": 0.0, "bytes": 0}
         try:
             conn.request("GET", item["path"], headers=self.auth[item["auth"]])
             response = conn.getresponse()
-            first = response.read(1)
-            ttfb = time.perf_counter() - started
-            size = len(first)
+            result.update(
+                status=response.status,
+                type=response.getheader("Content-Type", ""),
+                streamed=response.getheader("Content-Length") is None,
+            )
+            result["bytes"] = len(response.read(1))
+            result["ttfb_s"] = time.perf_counter() - started
             if not first_byte_only:
                 while chunk := response.read(65536):
-                    size += len(chunk)
-            return {
-                "status": response.status,
-                "type": response.getheader("Content-Type", ""),
-                "streamed": response.getheader("Content-Length") is None,
-                "ttfb_s": ttfb,
-                "total_s": time.perf_counter() - started,
-                "bytes": size,
-            }
+                    result["bytes"] += len(chunk)
         except (OSError, http.client.HTTPException) as error:
-            elapsed = time.perf_counter() - started
-            return {"status": type(error).__name__, "type": "", "streamed": False, "ttfb_s": elapsed,
-                    "total_s": elapsed, "bytes": 0}  # fmt: skip
+            result["status"] = (
+                f"{result['status']}+{type(error).__name__}" if result["status"] else type(error).__name__
+            )
+            result["ttfb_s"] = result["ttfb_s"] or time.perf_counter() - started
         finally:
             conn.close()
+        result["total_s"] = time.perf_counter() - started
+        return result
 
     def measure(self, item: dict) -> dict:
         started = time.monotonic()
@@ -127,7 +130,7 @@ class Sweeper:
         row = {key: item[key] for key in ("route", "variant", "path", "auth")}
         if first["status"] == 405:
             return {**row, "kind": "no GET", "n": 1, "status": "405", "flags": [], "broken": False}
-        csv = first["type"].startswith("text/csv") and first["streamed"]
+        csv = first["type"].startswith("text/csv") and first["streamed"]  # a streamed export
         samples = [first]
         while len(samples) < self.requests and time.monotonic() - started < self.budget_s:
             samples.append(self.fetch(item, first_byte_only=csv))

@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count
+from django.test import RequestFactory
 from django.urls import reverse
 
 from attributes.models import Attribute, AttributeDefinition
@@ -54,6 +55,7 @@ ADMIN_SEARCH = {"attributes.attribute": "SF-00", "customers.customer": "{search}
 class Objects:
     customer_id: int  # the customer with the most attributes
     attribute_id: int  # an attribute of the most common name
+    own_attribute_id: int  # an attribute of that customer (for its pages)
     name: str  # the most common name, and its most common value
     value: str
     history_id: int  # the newest history row of that attribute
@@ -109,6 +111,7 @@ def find_objects() -> Objects:
     return Objects(
         customer_id=heavy["customer_id"],
         attribute_id=attribute.pk,
+        own_attribute_id=Attribute.objects.filter(customer_id=heavy["customer_id"]).order_by("pk")[0].pk,
         name=name,
         value=top["attribute_value"],
         history_id=history.pk,
@@ -135,7 +138,16 @@ def _model_objects(objects: Objects) -> dict[str, object]:
     }
 
 
-def _path_values(route: Route, objects: Objects) -> tuple[dict, str | None]:
+def _refused_by_admin(route: Route, model_admin, request) -> str | None:
+    """Why the admin refuses this page to a superuser too (a read-only admin has no add or delete page)."""
+    if route.name.endswith("_add") and not model_admin.has_add_permission(request):
+        return "the admin has no add page (has_add_permission is False for everyone)"
+    if route.name.endswith("_delete") and not model_admin.has_delete_permission(request):
+        return "the admin has no delete page (has_delete_permission is False for everyone)"
+    return None
+
+
+def _path_values(route: Route, objects: Objects, request) -> tuple[dict, str | None]:
     """The route's path parameters, or the reason none can be given (no object of that kind in the data set)."""
     values: dict[str, object] = {"customer_id": objects.customer_id, "attribute_id": objects.attribute_id}
     values["history_id"] = objects.history_id
@@ -143,13 +155,17 @@ def _path_values(route: Route, objects: Objects) -> tuple[dict, str | None]:
         values["job_id"] = objects.job_id
     namespace = route.namespace
     model_admin = getattr(route.callback, "model_admin", None)
+    if namespace == "attributes":  # a customer's pages show only its own attributes
+        values["attribute_id"] = objects.own_attribute_id
     if namespace == "customers":
         values["pk"] = objects.customer_id
     elif route.name.startswith("attributes:registry_") and objects.definition_id:
         values["pk"] = objects.definition_id
     elif namespace == "tokens" and objects.token_id:
         values["pk"] = objects.token_id
-    if model_admin is not None:
+    if model_admin is not None and (refused := _refused_by_admin(route, model_admin, request)):
+        return {}, refused
+    if model_admin is not None and "object_id" in route.params:
         label = model_admin.model._meta.label_lower
         pk = _model_objects(objects).get(label)
         if pk is None:
@@ -159,6 +175,8 @@ def _path_values(route: Route, objects: Objects) -> tuple[dict, str | None]:
         values["object_id"] = pk
     if route.name == "admin:auth_user_password_change":
         values["id"] = objects.user_id
+    if route.name == "admin:autocomplete":
+        return {}, "no ModelAdmin of ours uses autocomplete_fields (the view answers 403 without one)"
     if route.name == "admin:view_on_site":
         values["content_type_id"] = ContentType.objects.get_for_model(Customer).pk
         values["object_id"] = objects.customer_id
@@ -192,6 +210,8 @@ def build_plan(objects: Objects | None = None) -> dict:
     """Every route: the requests to make (path, auth), the routes skipped and why, and those it cannot fill."""
     objects = objects or find_objects()
     requests, skipped, unfilled = [], [], []
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(pk=objects.user_id)
     app_labels = sorted({model._meta.app_label for model in admin.site._registry})
     routes = sorted(set(walk()), key=lambda r: (("logout" in r.name), r.name))  # sign-out last, whatever it does
     for route in routes:
@@ -199,7 +219,7 @@ def build_plan(objects: Objects | None = None) -> dict:
         if reason:
             skipped.append({"route": route.name, "reason": reason})
             continue
-        kwargs, reason = _path_values(route, objects)
+        kwargs, reason = _path_values(route, objects, request)
         if reason:
             skipped.append({"route": route.name, "reason": reason})
             continue
