@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make run` is for trying the product locally: DEBUG on unless the environment or .env says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test install install-dev migrate lint format serve worker clean bench
+.PHONY: run test install install-dev migrate lint format serve worker clean bench bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ test: lint
 bench: install-dev
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Fleet scale: seeds 1,000,000 customers and 10,000,000 attributes (PostgreSQL, its own database
+# crm_bench_1000000; timed) on the first run, then sweeps every GET route. BENCH_ARGS=--sqlite etc.
+bench-scale: install-dev
+	$(BIN)/python bench/run.py --customers 1000000 --attributes 10000000 --only sweep $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache test_db.sqlite3*

@@ -2,9 +2,11 @@
 
 Starts gunicorn with production settings on PostgreSQL (or SQLite with --sqlite), seeds the data set if
 absent (seed_bench), drives load from this machine with wrk, and prints a table: scenario, requests/s,
-p50, p99, the baseline's requests/s and the ratio. Results also go to bench/results-<database>.json.
+p50, p99, the baseline's requests/s and the ratio. Then the scale sweep (bench/sweep.py) requests every GET
+route of the URL configuration and prints p50, p99, bytes and status of each. Results also go to
+bench/results-<database>.json (results-<database>-<only>.json with --only).
 
-    .venv/bin/python bench/run.py [--sqlite] [--customers N] [--attributes M] [--duration S]
+    .venv/bin/python bench/run.py [--sqlite] [--customers N] [--attributes M] [--duration S] [--only sweep]
 """
 
 import argparse
@@ -23,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.jobs import job_scenarios  # noqa: E402 (run as a script: the project root first)
+from bench.sweep import sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -60,10 +63,8 @@ def prepare_database(args) -> str:
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
-SETUP_SCRIPT = """
+ACCOUNTS_SCRIPT = """
 from django.contrib.auth.models import Group, User
-from attributes import services
-from customers.models import Customer
 from tokens.models import ApiToken
 user, _ = User.objects.get_or_create(username="bench-integration")
 user.groups.add(Group.objects.get(name="Integration"))
@@ -71,17 +72,48 @@ staff, created = User.objects.get_or_create(username="bench-staff")
 staff.groups.add(Group.objects.get(name="Customer admin"))
 staff.set_password("bench-password-1")
 staff.save()
+admin, _ = User.objects.get_or_create(username="bench-admin")  # the sweep's user: sees every page
+admin.is_staff = admin.is_superuser = True
+admin.set_password("bench-password-1")
+admin.save()
+ApiToken.objects.filter(user=user).delete()
+token, raw = ApiToken.issue(user=user, name="bench")
+print("TOKEN=" + raw)
+ApiToken.objects.filter(user=staff).delete()
+print("STAFF_TOKEN=" + ApiToken.issue(user=staff, name="bench staff")[1])
+ApiToken.objects.filter(user=admin).delete()
+print("ADMIN_TOKEN=" + ApiToken.issue(user=admin, name="bench sweep")[1])
+"""
+
+TAB_SCRIPT = """
+from attributes import services
+from customers.models import Customer
 customer, _ = Customer.objects.get_or_create(customer_id=TAB_ID, defaults={"customer_name": "Bench tab customer"})
 services.attribute_bulk_upsert(
     items=[{"customer_id": TAB_ID, "attribute_name": f"bench_attr_{i:03d}", "attribute_value": f"value {i}"}
            for i in range(TAB_N)],
     actor=None,
 )
-ApiToken.objects.filter(user=user).delete()
-token, raw = ApiToken.issue(user=user, name="bench")
-print("TOKEN=" + raw)
-ApiToken.objects.filter(user=staff).delete()
-print("STAFF_TOKEN=" + ApiToken.issue(user=staff, name="bench staff")[1])
+"""
+
+# The sweep visits a definition's and a job's pages: one inert row of each if the data set has none.
+SWEEP_SCRIPT = """
+from django.contrib.auth.models import User
+from django.utils import timezone
+from attributes.models import AttributeDefinition
+from attributes.services import definition_create
+from attributes.services.rename import KIND, RenameReport
+from jobs.models import Job
+admin = User.objects.get(username="bench-admin")
+if not AttributeDefinition.objects.exists():
+    definition_create(actor=admin, name="bench_sweep_note", value_type="text", description="For the sweep")
+if not Job.objects.exists():
+    now = timezone.now()
+    Job.objects.create(
+        kind=KIND, status=Job.Status.SUCCEEDED, params={"old": "bench_sweep_a", "new": "bench_sweep_b"},
+        done=0, total=0, result=RenameReport().as_result(old="bench_sweep_a", new="bench_sweep_b"),
+        created_by=admin, started=now, finished=now,
+    )
 """
 
 
@@ -198,7 +230,7 @@ def parse_wrk(output: str) -> dict:
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99, "requests": total, "errors": errors}
 
 
-def session_cookie(server: Server) -> str:
+def session_cookie(server: Server, username: str = "bench-staff") -> str:
     """Sign in through the real login form; return the Cookie header value for the session."""
     status, headers, body = server.request("GET", "/accounts/login/")
     csrf = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
@@ -206,7 +238,7 @@ def session_cookie(server: Server) -> str:
     conn.request(
         "POST",
         "/accounts/login/",
-        body=f"username=bench-staff&password=bench-password-1&csrfmiddlewaretoken={csrf}",
+        body=f"username={username}&password=bench-password-1&csrfmiddlewaretoken={csrf}",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"},
     )
     response = conn.getresponse()
@@ -275,72 +307,111 @@ def run(args) -> list[dict]:
     print(f"== database: {db_label}; data set: {args.customers:,} customers, ~{args.attributes:,} attributes")
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
+    seed_started = time.monotonic()
     manage(env, "seed_bench", "--customers", str(args.customers), "--attributes", str(args.attributes))
-    tab_id = args.customers + 1
-    setup = SETUP_SCRIPT.replace("TAB_ID", str(tab_id)).replace("TAB_N", str(TAB_CUSTOMER_ATTRIBUTES))
-    tokens = manage(env, "shell", "-c", setup, capture=True)
+    seed_s = time.monotonic() - seed_started
+    print(f"seed_bench: {seed_s:.0f} s")
+    tokens = manage(env, "shell", "-c", ACCOUNTS_SCRIPT, capture=True)
     token = re.search(r"^TOKEN=(\S+)", tokens, re.M).group(1)
     staff_token = re.search(r"^STAFF_TOKEN=(\S+)", tokens, re.M).group(1)
-
-    explain = manage(env, "shell", "-c", EXPLAIN_SCRIPT, capture=True)
-    print("\nQuery plans at this size:\n" + explain)
+    admin_token = re.search(r"^ADMIN_TOKEN=(\S+)", tokens, re.M).group(1)
+    scenarios, sweeping = args.only in ("all", "scenarios"), args.only in ("all", "sweep")
+    tab_id = args.customers + 1
+    summary = {
+        "database": db_label,
+        "customers": args.customers,
+        "attributes": args.attributes,
+        "seed_s": seed_s,
+        "duration_s": args.duration,
+        "workers": args.workers,
+    }
+    if scenarios:
+        tab = TAB_SCRIPT.replace("TAB_ID", str(tab_id)).replace("TAB_N", str(TAB_CUSTOMER_ATTRIBUTES))
+        manage(env, "shell", "-c", tab)
+        summary["explain"] = manage(env, "shell", "-c", EXPLAIN_SCRIPT, capture=True)
+        print("\nQuery plans at this size:\n" + summary["explain"])
+    if sweeping:
+        manage(env, "shell", "-c", SWEEP_SCRIPT)
 
     server = Server(env, args.workers)
-    results = []
     try:
-        lua_env = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(args.customers), "BENCH_TAB": str(tab_id)}
-        cookie = session_cookie(server)
-        d, c = args.duration, args.connections
-
-        def scenario(name, script, baseline_script=None, connections=c, extra=None, note=""):
-            env_ = {**lua_env, **(extra or {})}
-            measured = wrk(server.base, script, env_, duration=d, connections=connections)
-            row = {"scenario": name, "connections": connections, **measured, "note": note}
-            if baseline_script:
-                base = wrk(server.base, baseline_script, env_, duration=d, connections=connections)
-                ratio = measured["rps"] / base["rps"]
-                row.update(baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], ratio=ratio)
-            results.append(row)
-            print_row(row)
-
-        print_header()
-        scenario("list a customer's attributes (GET, Bearer)", "list.lua", "list_baseline.lua")
-        scenario("upsert (PUT, 8 clients)", "upsert.lua", "upsert_baseline.lua", connections=8)
-        # Latency scenarios: two clients, so p50 is the time one request takes, not time queued behind others.
-        latency = min(2, c)
-        finds = (("selective", "support_tier", "enterprise"), ("unselective", "auto_provision", "true"))
-        for selectivity, name, value in finds:
-            scenario(
-                f"find customers, {selectivity} ({name}={value})",
-                "find.lua",
-                "find_baseline.lua",
-                connections=latency,
-                extra={"BENCH_NAME": name, "BENCH_VALUE": value},
+        if scenarios:
+            summary.update(run_scenarios(server, args, env, token=token, staff_token=staff_token, tab_id=tab_id))
+        if sweeping:
+            plan = json.loads(manage(env, "sweep_plan", capture=True))  # after the scenarios: their jobs exist
+            print(f"\n== sweep: every GET route, {args.sweep_requests} requests each, one at a time")
+            summary["sweep"] = sweep(
+                plan,
+                port=server.port,
+                master_pid=server.process.pid,
+                cookie=session_cookie(server, "bench-admin"),
+                token=admin_token,
+                requests=args.sweep_requests,
+                budget_s=args.sweep_budget,
             )
-        scenario(
-            f"Attributes tab page, {TAB_CUSTOMER_ATTRIBUTES} attributes (session)",
-            "tab.lua",
-            connections=latency,
-            extra={"BENCH_COOKIE": cookie},
-        )
-        selective = next(r for r in results if r["scenario"].startswith("find customers, selective"))
-        sample = min(args.sample, args.customers)
-        spec = workaround_versus_filter(server, token, args.customers, sample, selective["p50_ms"])
-        bulk = bulk_versus_single(server, token, args.customers, args.bulk_items)
-        jobs = job_scenarios(
-            base=server.base,
-            port=server.port,
-            token=staff_token,
-            customers=args.customers,
-            env=env,
-            lua_env=lua_env,
-            python=PYTHON,
-            lua_dir=LUA,
-            parse_wrk=parse_wrk,
-        )
     finally:
         server.stop()
         shutil.rmtree(static_root, ignore_errors=True)
+    suffix = "" if args.only == "all" else f"-{args.only}"
+    out = Path(args.results) if args.results else ROOT / "bench" / f"results-{db_label}{suffix}.json"
+    out.write_text(json.dumps(summary, indent=2))
+    print(f"\nresults written to {out}")
+    return summary
+
+
+def run_scenarios(server: Server, args, env: dict, *, token: str, staff_token: str, tab_id: int) -> dict:
+    """The wrk scenarios against their baselines, bulk against single writes, and the jobs under load."""
+    results = []
+    lua_env = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(args.customers), "BENCH_TAB": str(tab_id)}
+    cookie = session_cookie(server)
+    d, c = args.duration, args.connections
+
+    def scenario(name, script, baseline_script=None, connections=c, extra=None, note=""):
+        env_ = {**lua_env, **(extra or {})}
+        measured = wrk(server.base, script, env_, duration=d, connections=connections)
+        row = {"scenario": name, "connections": connections, **measured, "note": note}
+        if baseline_script:
+            base = wrk(server.base, baseline_script, env_, duration=d, connections=connections)
+            ratio = measured["rps"] / base["rps"]
+            row.update(baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], ratio=ratio)
+        results.append(row)
+        print_row(row)
+
+    print_header()
+    scenario("list a customer's attributes (GET, Bearer)", "list.lua", "list_baseline.lua")
+    scenario("upsert (PUT, 8 clients)", "upsert.lua", "upsert_baseline.lua", connections=8)
+    # Latency scenarios: two clients, so p50 is the time one request takes, not time queued behind others.
+    latency = min(2, c)
+    finds = (("selective", "support_tier", "enterprise"), ("unselective", "auto_provision", "true"))
+    for selectivity, name, value in finds:
+        scenario(
+            f"find customers, {selectivity} ({name}={value})",
+            "find.lua",
+            "find_baseline.lua",
+            connections=latency,
+            extra={"BENCH_NAME": name, "BENCH_VALUE": value},
+        )
+    scenario(
+        f"Attributes tab page, {TAB_CUSTOMER_ATTRIBUTES} attributes (session)",
+        "tab.lua",
+        connections=latency,
+        extra={"BENCH_COOKIE": cookie},
+    )
+    selective = next(r for r in results if r["scenario"].startswith("find customers, selective"))
+    sample = min(args.sample, args.customers)
+    spec = workaround_versus_filter(server, token, args.customers, sample, selective["p50_ms"])
+    bulk = bulk_versus_single(server, token, args.customers, args.bulk_items)
+    jobs = job_scenarios(
+        base=server.base,
+        port=server.port,
+        token=staff_token,
+        customers=args.customers,
+        env=env,
+        lua_env=lua_env,
+        python=PYTHON,
+        lua_dir=LUA,
+        parse_wrk=parse_wrk,
+    )
     print()
     print(
         f"specification's fetch-everything workaround: {spec['workaround_s']:.1f} s for all {args.customers:,} "
@@ -358,22 +429,7 @@ def run(args) -> list[dict]:
             f"job {label}: 202 in {job['accepted_ms']:.0f} ms, done in {job['job_s']:.1f} s; meanwhile PUT of other "
             f"names: p99 {other['p99_ms']:.1f} ms, {other['requests']} requests, {other['errors']} errors"
         )
-    summary = {
-        "database": db_label,
-        "customers": args.customers,
-        "attributes": args.attributes,
-        "duration_s": args.duration,
-        "workers": args.workers,
-        "scenarios": results,
-        "spec_workaround": spec,
-        "bulk": bulk,
-        "jobs": jobs,
-        "explain": explain,
-    }
-    out = Path(args.results) if args.results else ROOT / "bench" / f"results-{db_label}.json"
-    out.write_text(json.dumps(summary, indent=2))
-    print(f"\nresults written to {out}")
-    return results
+    return {"scenarios": results, "spec_workaround": spec, "bulk": bulk, "jobs": jobs}
 
 
 def print_header() -> None:
@@ -406,12 +462,23 @@ def main(argv=None) -> int:
     parser.add_argument("--bulk-items", type=int, default=1000, help="items in the bulk vs single comparison")
     parser.add_argument("--database-url", help="use this database instead of the benchmark's own")
     parser.add_argument("--results", help="where to write the JSON results (default bench/results-<db>.json)")
+    parser.add_argument(
+        "--only", choices=["all", "scenarios", "sweep"], default="all", help="the wrk scenarios and jobs, the sweep"
+    )
+    parser.add_argument("--sweep-requests", type=int, default=20, help="requests per route in the sweep")
+    parser.add_argument("--sweep-budget", type=float, default=20.0, help="seconds per route before stopping early")
+    parser.add_argument("--strict", action="store_true", help="fail when a swept route breaks the limits")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
+    if args.only != "sweep" and shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
-    results = run(args)
-    return 1 if any(r["errors"] for r in results) else 0
+    summary = run(args)
+    failed = any(r["errors"] for r in summary.get("scenarios", []))
+    if "sweep" in summary:
+        swept = summary["sweep"]
+        broken = any(row.get("broken") for row in swept["rows"])  # a 4xx, 5xx or dropped connection
+        failed = failed or bool(swept["unfilled"]) or broken or (args.strict and not swept["ok"])
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from crm_project.urlwalk import walk
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -49,3 +51,43 @@ def test_bench_runs_end_to_end_and_prints_the_table(wrk, tmp_path):
     assert jobs["rename back"]["result"]["renamed"] == jobs["rename"]["result"]["renamed"]
     assert jobs["import"]["result"]["created"] + jobs["import"]["result"]["updated"] == 40
     assert all(job["other_writes"]["requests"] > 0 and job["other_writes"]["errors"] == 0 for job in jobs.values())
+
+
+def test_sweep_requests_every_get_route_of_the_url_configuration(tmp_path):
+    """The scale sweep on a tiny SQLite data set: every route is swept, or takes no GET, or is skipped with a reason."""
+    results = tmp_path / "sweep.json"
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    completed = subprocess.run(
+        [
+            sys.executable, "bench/run.py", "--database-url", f"sqlite:///{tmp_path / 'sweep.sqlite3'}",
+            "--customers", "30", "--attributes", "200", "--workers", "1", "--only", "sweep",
+            "--sweep-requests", "2", "--results", str(results),
+        ],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "p50 ms" in completed.stdout and "sweep:" in completed.stdout
+    sweep = json.loads(results.read_text())["sweep"]
+    assert sweep["unfilled"] == []
+    rows = sweep["rows"]
+    covered = {row["route"] for row in rows} | {skipped["route"] for skipped in sweep["skipped"]}
+    routed = {route.name for route in walk()}  # this process's URL configuration (without the bench baselines)
+    assert routed <= covered, sorted(routed - covered)
+    measured = [row for row in rows if row["kind"] != "no GET"]
+    assert all(row["n"] == 2 and not row["broken"] for row in measured), [r for r in measured if r["broken"]]
+    names = {row["route"] for row in measured}
+    for expected in (
+        "customers:list",
+        "attributes:usage",
+        "attribute",
+        "jobs:detail",
+        "admin:customers_customer_changelist",
+    ):
+        assert expected in names
+    exports = {row["route"] for row in measured if row["kind"] == "csv"}
+    assert {"attributes:export", "attributes:filtered_export", "attribute-export"} <= exports
+    assert all(row["rss_peak_mb"] > 0 for row in measured if row["kind"] == "csv")
+    assert {row["route"] for row in rows if row["kind"] == "no GET"} >= {"logout", "attribute-bulk", "jobs:cancel"}
+    skipped = {skipped["route"] for skipped in sweep["skipped"]}
+    assert not skipped & {"customers:detail", "attributes:tab", "attribute-detail", "jobs:list"}

@@ -8,9 +8,10 @@ import dataclasses
 from io import BytesIO
 
 from django.contrib.auth.models import User
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from attributes import services
+from crm_project.urlwalk import Route, walk
 from jobs.models import Job
 from tests.factories import make_attribute, make_user
 from tokens.models import ApiToken
@@ -83,36 +84,8 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Route:
-    name: str
-    route: str  # as the URL configuration writes it, for messages
-    params: tuple[str, ...]
-
-    @property
-    def is_api(self) -> bool:
-        return self.route.startswith("crm/") and self.name not in {"schema", "swagger-ui"}
-
-
-def _walk(patterns, prefix: str = "", namespace: str = "", params: tuple[str, ...] = ()):
-    for pattern in patterns:
-        names = params + tuple(pattern.pattern.regex.groupindex)
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            inner = ":".join(part for part in (namespace, pattern.namespace) if part)
-            if inner.split(":")[0] == "admin":  # Django admin: one entry, checked by test_admin_is_for_staff_only
-                yield Route("admin:*", route, ())
-                continue
-            yield from _walk(pattern.url_patterns, route, inner, names)
-        elif isinstance(pattern, URLPattern):
-            if pattern.name:
-                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-            else:
-                name = "/" + route
-            yield Route(name, route, names)
-
-
-ROUTES = sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
+# Django admin is one entry, checked by test_admin_is_for_staff_only.
+ROUTES = sorted(set(walk(collapse=frozenset({"admin"}))), key=lambda r: r.name)
 SWEPT = [
     (route, method)
     for route in ROUTES
