@@ -22,6 +22,7 @@ from .definitions import definition_create, definition_delete, definition_update
 from .imports import import_authorize, import_start
 from .rename import RenameReport, attribute_rename_all, rename_start
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
+from .usage import usage_refresh
 
 __all__ = [
     "BULK_MAX_ITEMS",
@@ -47,4 +48,5 @@ __all__ = [
     "import_authorize",
     "import_start",
     "normalize_and_validate",
+    "usage_refresh",
 ]
