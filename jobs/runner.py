@@ -130,7 +130,7 @@ def start_periodic(*, now=None) -> list[Job]:
         if runs.filter(finished__gt=now - timedelta(seconds=kind.every)).exists():
             continue
         started.append(engine.start(kind.name))
-        keep = runs.exclude(status__in=Job.ACTIVE).order_by("-created").values("pk")[:PERIODIC_KEEP]
+        keep = runs.exclude(status__in=Job.ACTIVE).order_by("-created").values_list("pk", flat=True)[:PERIODIC_KEEP]
         runs.exclude(status__in=Job.ACTIVE).exclude(pk__in=list(keep)).delete()
     return started
 

@@ -98,8 +98,9 @@ def usage_refresh_finish(*, started: datetime) -> UsageState:
     """Store the near-duplicate groups (over names in use and defined) and the refresh's time; drop stale marks."""
     names = set(AttributeNameUsage.objects.values_list("name", flat=True))
     names |= set(AttributeDefinition.objects.values_list("name", flat=True))
-    state = UsageState(pk=1, refreshed_at=started, near_duplicates=selectors.near_duplicates(names))
-    state.save()
+    state, _ = UsageState.objects.update_or_create(
+        pk=1, defaults={"refreshed_at": started, "near_duplicates": selectors.near_duplicates(names)}
+    )
     UsageStaleName.objects.filter(created__lt=started - _overlap()).delete()
     return state
 

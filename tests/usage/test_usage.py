@@ -141,7 +141,7 @@ def test_report_costs_the_same_queries_however_many_names(dataset):
 
     assert len(report.names) == 5 + 12
     assert len(small) == len(large) <= 8
-    assert not any("attributes_attribute\"" in q["sql"] for q in large.captured_queries)  # no attribute row read
+    assert not any('attributes_attribute"' in q["sql"] for q in large.captured_queries)  # no attribute row read
 
 
 @pytest.mark.parametrize(
