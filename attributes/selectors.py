@@ -235,16 +235,13 @@ def normalize(name: str) -> str:
     return flat[:-1] if flat.endswith("s") and len(flat) > 1 else flat
 
 
-BLOCK_KEY = 4  # near-duplicates are looked for among forms sharing their first or their last 4 characters
-
-
 def near_duplicates(names: set[str]) -> list[list[str]]:
     """Groups of names whose normalized forms are equal or at least SIMILARITY alike (transitively), sorted.
 
-    Not every pair is compared: forms are blocked by their first and by their last BLOCK_KEY characters, and
-    within a block each form only meets the slightly shorter ones a ratio of SIMILARITY allows. Two forms at least
-    90% alike differ by a character or two, so one end is intact; a pair differing at both ends (possible only
-    in forms of about 20 characters or more) can be missed.
+    Not every pair is compared: each form is filed under itself and under every string one deletion away from it
+    (the deletion neighbourhood, as in SymSpell), and only forms sharing a key are compared. Two forms a typo
+    apart (one character replaced, added or dropped) always share one. A pair at least 90% alike with two
+    differences on each side needs forms of 20 characters or more, and may be missed.
     """
     by_form: dict[str, list[str]] = {}
     for name in names:
@@ -257,19 +254,14 @@ def near_duplicates(names: set[str]) -> list[list[str]]:
             form = parent[form]
         return form
 
-    blocks: dict[tuple[str, str], list[str]] = {}
+    buckets: dict[str, list[str]] = {}
     for form in by_form:
-        blocks.setdefault(("head", form[:BLOCK_KEY]), []).append(form)
-        blocks.setdefault(("tail", form[-BLOCK_KEY:]), []).append(form)
-    for block in blocks.values():
-        forms = sorted(block, key=lambda f: (len(f), f))
-        # Sorted by length: ratio = 2 * matches / (len a + len b) >= SIMILARITY needs
-        # len shorter >= len longer * SIMILARITY / (2 - SIMILARITY).
-        for i, longer in enumerate(forms):
+        for key in {form} | {form[:i] + form[i + 1 :] for i in range(len(form))}:
+            buckets.setdefault(key, []).append(form)
+    for bucket in buckets.values():
+        for i, longer in enumerate(bucket):
             matcher = difflib.SequenceMatcher(b=longer, autojunk=False)
-            for shorter in reversed(forms[:i]):
-                if len(shorter) < len(longer) * SIMILARITY / (2 - SIMILARITY):
-                    break
+            for shorter in bucket[:i]:
                 if root(shorter) == root(longer):
                     continue
                 matcher.set_seq1(shorter)
