@@ -155,6 +155,7 @@ class UsageReport:
 
 
 LIST_CAP = 200  # unused definitions, undefined names and near-duplicate groups shown at most (with their counts)
+GROUP_CAP = 20  # members shown of one near-duplicate group (a generated family, name_1 … name_5000, is one group)
 
 
 def usage_names(name_prefix: str = "") -> QuerySet:
@@ -198,7 +199,7 @@ def usage_report(*, name_prefix: str = "", offset: int = 0, limit: int | None = 
         names=names,
         unused_definitions=list(unused[:LIST_CAP]),
         undefined=list(undefined[:LIST_CAP]),
-        near_duplicates=groups[:LIST_CAP],
+        near_duplicates=[group[:GROUP_CAP] for group in groups[:LIST_CAP]],
         as_of=state.refreshed_at if state else None,
         total=total,
         unused_count=unused.count(),

@@ -58,7 +58,8 @@ class UsageReportSerializer(serializers.Serializer):
     near_duplicates = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Groups of similar names (in use or defined), e.g. billing_method, billing_methods, billingmethod "
-        f"(the first {selectors.LIST_CAP}; with `name_prefix`, the groups with a member starting with it).",
+        f"(the first {selectors.LIST_CAP} groups, each with its first {selectors.GROUP_CAP} members; "
+        "with `name_prefix`, the groups with a member starting with it).",
     )
     as_of = SpecDateTimeField(
         allow_null=True,
