@@ -195,3 +195,53 @@ class NameReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (job {self.job_id})"
+
+
+class AttributeNameUsage(models.Model):
+    """The usage audit's figures of one attribute name in use, as of `refreshed_at`.
+
+    Kept by the refresh job (`services.usage`), never by the write path: writes stay as cheap as before and no
+    row is locked by every write to a popular name. Registry facts (defined, description) are read live.
+    """
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH, primary_key=True)
+    customers = models.BigIntegerField(help_text="Customers that have the name (one row per customer and name).")
+    distinct_values = models.BigIntegerField()
+    top_values = models.JSONField(default=list, help_text="[[value, customers], …], most common first.")
+    last_modified = models.DateTimeField(help_text="Latest change of any of its current values.")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customers})"
+
+
+class UsageState(models.Model):
+    """The one row (pk 1) saying how fresh the usage figures are: the last refresh, its history watermark, and the
+    near-duplicate groups it computed (so no request compares names)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Figures include every write before this.")
+    near_duplicates = models.JSONField(default=list)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"usage as of {self.refreshed_at}"
+
+
+class UsageStaleName(models.Model):
+    """A name whose figures changed without a history row (a deleted customer takes its history with it)."""
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH, primary_key=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.name

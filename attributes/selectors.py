@@ -1,9 +1,8 @@
 """Every read of attributes that a page or endpoint shows: the tab's rows, history pages, the usage audit, the
 registry with its usage. Writes are in `services`; the attribute filters (find customers by attribute) in `filters`.
 
-The usage audit takes three queries whatever the number of names: one aggregate per name, one for the most
-common values (ranked per name in the database, so only the top few rows per name come back) and one for the
-registry.
+The usage audit reads the summary the refresh job keeps (`services.usage`): a fixed number of queries, each bounded
+by a page size, whatever the number of attribute rows or names.
 """
 
 import difflib
@@ -13,14 +12,14 @@ from datetime import datetime
 
 from django.core.paginator import Page
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, OuterRef, QuerySet, Subquery, Value, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from crm_project.paging import CappedPaginator
 from jobs.models import Job
 
-from .models import Attribute, AttributeDefinition, NameReservation
+from .models import Attribute, AttributeDefinition, AttributeNameUsage, NameReservation, UsageState
 from .permissions import may_restore
 
 TOP_VALUES = 5
@@ -144,77 +143,93 @@ class NameUsage:
 
 @dataclass
 class UsageReport:
-    names: list[NameUsage]  # every name in use, by name
-    unused_definitions: list[AttributeDefinition]  # defined names no customer has
-    undefined: list[str]  # names in use without a definition
+    """One page of the usage audit. Figures are as of `as_of` (the last refresh); defined/description are live."""
+
+    names: list[NameUsage]  # this page of the names in use (matching the prefix), by name
+    unused_definitions: list[AttributeDefinition]  # defined names no customer has (the first LIST_CAP)
+    undefined: list[str]  # names in use without a definition (the first LIST_CAP)
     near_duplicates: list[list[str]]  # groups of two or more similar names (in use or defined), each sorted
+    as_of: datetime | None = None  # None: the first refresh has not run yet
+    total: int = 0  # names in use matching the prefix
+    unused_count: int = 0
+    undefined_count: int = 0
+    near_duplicate_count: int = 0
 
 
-def usage_report() -> UsageReport:
-    """Every attribute name in use with its figures, the registry's unused and missing names, and near-duplicates."""
-    rows = (
-        Attribute.objects.order_by("attribute_name")
-        .values("attribute_name")
-        # One row per customer and name (unique constraint), so counting rows counts customers.
-        .annotate(customers=Count("pk"), distinct_values=Count("attribute_value", distinct=True))
-        .annotate(last_modified=Max("last_modified"))
-    )
-    names = {
-        row["attribute_name"]: NameUsage(
-            name=row["attribute_name"],
-            customers=row["customers"],
-            distinct_values=row["distinct_values"],
-            last_modified=row["last_modified"],
+LIST_CAP = 200  # unused definitions, undefined names and near-duplicate groups shown at most (with their counts)
+GROUP_CAP = 20  # members shown of one near-duplicate group (a generated family, name_1 … name_5000, is one group)
+
+
+def usage_names(name_prefix: str = "") -> QuerySet:
+    """The summary rows (`AttributeNameUsage`) of the names starting with `name_prefix`, by name."""
+    rows = AttributeNameUsage.objects.order_by("name")
+    return rows.filter(name__startswith=name_prefix) if name_prefix else rows
+
+
+def usage_report(*, name_prefix: str = "", offset: int = 0, limit: int | None = None) -> UsageReport:
+    """A page of the names in use with their figures (from the summary the refresh job keeps), the registry's unused
+    and missing names and the stored near-duplicate groups, all limited to names starting with `name_prefix`.
+
+    A fixed number of queries, each bounded by the page size or LIST_CAP: no query reads attribute rows.
+    """
+    rows = usage_names(name_prefix)
+    total = rows.count()
+    page = list(rows[offset : offset + limit] if limit is not None else rows[offset:])
+    definitions = definitions_for(row.name for row in page)
+    names = []
+    for row in page:
+        definition = definitions.get(row.name)
+        names.append(
+            NameUsage(
+                name=row.name,
+                customers=row.customers,
+                distinct_values=row.distinct_values,
+                last_modified=row.last_modified,
+                top_values=[(value, count) for value, count in row.top_values],
+                defined=definition is not None,
+                description=definition.description if definition is not None else "",
+            )
         )
-        for row in rows
-    }
-    for name, value, count in _top_values():
-        names[name].top_values.append((value, count))
-    definitions = {d.name: d for d in AttributeDefinition.objects.order_by("name")}
-    for usage in names.values():
-        if (definition := definitions.get(usage.name)) is not None:
-            usage.defined, usage.description = True, definition.description
+    registry = AttributeDefinition.objects.order_by("name")
+    if name_prefix:
+        registry = registry.filter(name__startswith=name_prefix)
+    unused = registry.exclude(name__in=AttributeNameUsage.objects.values("name"))
+    undefined = rows.exclude(name__in=AttributeDefinition.objects.values("name")).values_list("name", flat=True)
+    state = UsageState.objects.filter(pk=1).first()
+    groups = [g for g in (state.near_duplicates if state else []) if any(n.startswith(name_prefix) for n in g)]
     return UsageReport(
-        names=list(names.values()),
-        unused_definitions=[d for name, d in definitions.items() if name not in names],
-        undefined=[name for name, usage in names.items() if not usage.defined],
-        near_duplicates=near_duplicates(set(names) | set(definitions)),
+        names=names,
+        unused_definitions=list(unused[:LIST_CAP]),
+        undefined=list(undefined[:LIST_CAP]),
+        near_duplicates=[group[:GROUP_CAP] for group in groups[:LIST_CAP]],
+        as_of=state.refreshed_at if state else None,
+        total=total,
+        unused_count=unused.count(),
+        undefined_count=undefined.count(),
+        near_duplicate_count=len(groups),
     )
 
 
-def merge_suggestions(report: UsageReport) -> list[dict]:
+def near_duplicate_suggestions(report: UsageReport) -> list[dict]:
+    """`merge_suggestions` for the report's groups, with the customers of each member read from the summary."""
+    members = {name for group in report.near_duplicates for name in group}
+    customers = dict(AttributeNameUsage.objects.filter(name__in=members).values_list("name", "customers"))
+    defined = set(AttributeDefinition.objects.filter(name__in=members).values_list("name", flat=True))
+    return merge_suggestions(report.near_duplicates, customers, defined)
+
+
+def merge_suggestions(groups: list[list[str]], customers: dict[str, int], defined: set[str]) -> list[dict]:
     """For each near-duplicate group: its members with their customers, the name to merge into and the names to move.
 
     The target is the registry's spelling, else the most used one; unused names have nothing to move.
     """
-    customers = {u.name: u.customers for u in report.names}
-    defined = {u.name for u in report.names if u.defined} | {d.name for d in report.unused_definitions}
     suggestions = []
-    for group in report.near_duplicates:
+    for group in groups:
         target = min(group, key=lambda name: (name not in defined, -customers.get(name, 0), name))
         members = [(name, customers.get(name, 0)) for name in group]
         sources = [name for name, count in members if count and name != target]
         suggestions.append({"members": members, "target": target, "sources": sources})
     return suggestions
-
-
-def _top_values() -> list[tuple[str, str, int]]:
-    """(name, value, customers) for the TOP_VALUES most common values of each name, most common first."""
-    counted = (
-        Attribute.objects.order_by()
-        .values("attribute_name", "attribute_value")
-        .annotate(count=Count("pk"))
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("attribute_name")],
-                order_by=[F("count").desc(), F("attribute_value").asc()],
-            )
-        )
-    )
-    # Filtering on a window makes Django wrap the grouped query in a subquery: the database does the ranking.
-    top = counted.filter(rank__lte=TOP_VALUES).values_list("attribute_name", "attribute_value", "count", "rank")
-    return [(name, value, count) for name, value, count, _rank in sorted(top, key=lambda r: (r[0], r[3]))]
 
 
 def normalize(name: str) -> str:
@@ -224,12 +239,17 @@ def normalize(name: str) -> str:
 
 
 def near_duplicates(names: set[str]) -> list[list[str]]:
-    """Groups of names whose normalized forms are equal or at least SIMILARITY alike (transitively), sorted."""
+    """Groups of names whose normalized forms are equal or at least SIMILARITY alike (transitively), sorted.
+
+    Not every pair is compared: each form is filed under itself and under every string one deletion away from it
+    (the deletion neighbourhood, as in SymSpell), and only forms sharing a key are compared. Two forms a typo
+    apart (one character replaced, added or dropped) always share one. A pair at least 90% alike with two
+    differences on each side needs forms of 20 characters or more, and may be missed.
+    """
     by_form: dict[str, list[str]] = {}
     for name in names:
         by_form.setdefault(normalize(name), []).append(name)
-    forms = sorted(by_form, key=lambda f: (len(f), f))
-    parent = {f: f for f in forms}
+    parent = {f: f for f in by_form}
 
     def root(form: str) -> str:
         while parent[form] != form:
@@ -237,18 +257,20 @@ def near_duplicates(names: set[str]) -> list[list[str]]:
             form = parent[form]
         return form
 
-    # Sorted by length: ratio = 2 * matches / (len a + len b) >= SIMILARITY needs
-    # len shorter >= len longer * SIMILARITY / (2 - SIMILARITY), so each form is compared only with the
-    # slightly shorter ones before it rather than with every other name.
-    for i, longer in enumerate(forms):
-        matcher = difflib.SequenceMatcher(b=longer, autojunk=False)
-        for shorter in reversed(forms[:i]):
-            if len(shorter) < len(longer) * SIMILARITY / (2 - SIMILARITY):
-                break
-            matcher.set_seq1(shorter)
-            if matcher.real_quick_ratio() >= SIMILARITY and matcher.quick_ratio() >= SIMILARITY:
-                if matcher.ratio() >= SIMILARITY:
-                    parent[root(shorter)] = root(longer)
+    buckets: dict[str, list[str]] = {}
+    for form in by_form:
+        for key in {form} | {form[:i] + form[i + 1 :] for i in range(len(form))}:
+            buckets.setdefault(key, []).append(form)
+    for bucket in buckets.values():
+        for i, longer in enumerate(bucket):
+            matcher = difflib.SequenceMatcher(b=longer, autojunk=False)
+            for shorter in bucket[:i]:
+                if root(shorter) == root(longer):
+                    continue
+                matcher.set_seq1(shorter)
+                if matcher.real_quick_ratio() >= SIMILARITY and matcher.quick_ratio() >= SIMILARITY:
+                    if matcher.ratio() >= SIMILARITY:
+                        parent[root(shorter)] = root(longer)
     groups: dict[str, list[str]] = {}
     for form, members in by_form.items():
         groups.setdefault(root(form), []).extend(members)

@@ -41,6 +41,7 @@ class Kind:
     run: Handler
     label: str
     result_template: str = ""  # rendered with `job` on the job's page once it has a result
+    every: float | None = None  # periodic: workers start one this many seconds after the last one finished
 
 
 _kinds: dict[str, Kind] = {}
@@ -66,11 +67,17 @@ class LeaseLost(Exception):
     """Another worker took the job over (this one stalled past its lease): stop, write nothing more."""
 
 
-def handler(kind: str, *, label: str = "", result_template: str = "") -> Callable[[Handler], Handler]:
-    """Register the function that runs jobs of `kind` (imported from an AppConfig.ready(), so workers have it)."""
+def handler(
+    kind: str, *, label: str = "", result_template: str = "", every: float | None = None
+) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of `kind` (imported from an AppConfig.ready(), so workers have it).
+
+    With `every` (seconds) the kind is periodic: the workers' sweeper starts one (no actor, no params) when none
+    is queued or running and the last one finished at least `every` seconds ago (`runner.start_periodic`).
+    """
 
     def register(function: Handler) -> Handler:
-        _kinds[kind] = Kind(kind, function, label or kind, result_template)
+        _kinds[kind] = Kind(kind, function, label or kind, result_template, every)
         return function
 
     return register

@@ -52,6 +52,7 @@ class Job(models.Model):
         indexes = [
             models.Index(fields=["created_by", "-created"], name="job_owner_created_idx"),
             models.Index(fields=["status", "lease_expires"], name="job_status_lease_idx"),
+            models.Index(fields=["kind", "-created"], name="job_kind_created_idx"),  # periodic kinds' runs
         ]
 
     def __str__(self) -> str:

@@ -109,6 +109,32 @@ def sweep(*, stale_after: float = 30.0) -> int:
     return delivered
 
 
+PERIODIC_KEEP = 10  # finished runs of a periodic kind kept for the Jobs page; older ones are deleted
+
+
+def start_periodic(*, now=None) -> list[Job]:
+    """Start each periodic kind that is due: none queued or running, the last one finished `every` seconds ago.
+
+    Two workers sweeping at the same instant may both start one; periodic handlers are idempotent, so the second
+    run only repeats the work. Finished runs beyond the latest PERIODIC_KEEP are deleted, so a job a minute does
+    not fill the Jobs page.
+    """
+    now = now or timezone.now()
+    started = []
+    for kind in engine.kinds().values():
+        if not kind.every:
+            continue
+        runs = Job.objects.filter(kind=kind.name)
+        if runs.filter(status__in=Job.ACTIVE).exists():
+            continue
+        if runs.filter(finished__gt=now - timedelta(seconds=kind.every)).exists():
+            continue
+        started.append(engine.start(kind.name))
+        keep = runs.exclude(status__in=Job.ACTIVE).order_by("-created").values_list("pk", flat=True)[:PERIODIC_KEEP]
+        runs.exclude(status__in=Job.ACTIVE).exclude(pk__in=list(keep)).delete()
+    return started
+
+
 def run_queued(*, owner: str | None = None) -> list[Job]:
     """Run every job that is queued now, in order, in this process (tests, `run_worker --batch`)."""
     ran = []

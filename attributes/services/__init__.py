@@ -23,6 +23,7 @@ from .imports import import_authorize, import_start
 from .rename import RenameReport, attribute_rename_all, rename_start
 from .retention import PRUNE_BATCH, PruneReport, history_cutoff, history_prune
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
+from .usage import usage_refresh
 
 __all__ = [
     "BULK_MAX_ITEMS",
@@ -52,4 +53,5 @@ __all__ = [
     "import_authorize",
     "import_start",
     "normalize_and_validate",
+    "usage_refresh",
 ]

@@ -5,22 +5,31 @@ shows the counts and conflicts; "Rename" starts the rename job and sends the use
 progress and its result show. The admin action, `manage.py rename_attribute` and the API call the same service.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
+from crm_project.parsing import UNSTORABLE_RE
 from customers.models import Customer
 
 from .. import selectors, services
 from ..forms import RenameForm
 from ..permissions import Action, AttributePermissionMixin, may_see_customers, require_rename_all
+from ..validators import NAME_MAX_LENGTH
 
 CONFLICTS_SHOWN = 200
+USAGE_PAGE_SIZE = 100
 
 
 class UsageView(AttributePermissionMixin, TemplateView):
-    """Every name in use with its figures; registry gaps; near-duplicate names."""
+    """The names in use with their figures (100 a page, `?q=` a name prefix); registry gaps; near-duplicate names.
+
+    Figures come from the summary the refresh job keeps, "as of" its last run; the registry columns are live.
+    """
 
     action = Action.VIEW
     shows_customers = False  # names and counts only; its links lead to the customer list, which checks for itself
@@ -28,10 +37,19 @@ class UsageView(AttributePermissionMixin, TemplateView):
     extra_context = {"nav": "usage"}
 
     def get_context_data(self, **kwargs):
-        report = selectors.usage_report()
+        # PostgreSQL cannot compare text holding NUL (or a lone surrogate), and no name holds one: drop them.
+        q = UNSTORABLE_RE.sub("", self.request.GET.get("q", "")).strip()[:NAME_MAX_LENGTH]
+        page = Paginator(selectors.usage_names(q), USAGE_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        offset = page.start_index() - 1 if page.paginator.count else 0
+        report = selectors.usage_report(name_prefix=q, offset=offset, limit=USAGE_PAGE_SIZE)
         return super().get_context_data(
             report=report,
-            near_duplicates=selectors.merge_suggestions(report),
+            page_obj=page,
+            paginator=page.paginator,
+            is_paginated=page.has_other_pages(),
+            query_without_page=urlencode({"q": q}) if q else "",
+            q=q,
+            near_duplicates=selectors.near_duplicate_suggestions(report),
             being_renamed=selectors.names_being_renamed(),
             **kwargs,
         )

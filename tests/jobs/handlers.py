@@ -53,3 +53,9 @@ def _steal_at_2(ctx, position):
 
 
 HOOKS = {"cancel": _cancel_at_4, "shutdown": _shutdown_at_4, "steal": _steal_at_2}
+
+
+@engine.handler("tests.periodic", every=60)
+def periodic(ctx: engine.JobContext) -> dict:
+    """A periodic kind: the sweeper starts one when none is active and the last finished a minute ago."""
+    return {"ran": True}

@@ -71,6 +71,13 @@ def dataset(db) -> DataSet:
     return DataSet(c1, c2, c3)
 
 
+def refresh(*, full: bool = False) -> dict:
+    """Refresh the usage summary as the periodic job does (run here, in-process)."""
+    from attributes.services import usage_refresh
+
+    return usage_refresh(full=full)
+
+
 def values(name: str) -> dict[int, str]:
     """customer_id -> value of `name`, for every customer that has it."""
     return dict(Attribute.objects.filter(attribute_name=name).values_list("customer_id", "attribute_value"))

@@ -1,8 +1,9 @@
 """`manage.py run_worker`: one background worker in the foreground, whatever engine is behind the jobs.
 
 It runs django-tasks' database worker (the engine) and, beside it, the sweeper that queues again the jobs
-a dead worker left. SIGTERM or Ctrl-C: the running job stops at its next chunk boundary, goes back to the
-queue with its checkpoint, and the worker exits; a second signal exits at once.
+a dead worker left and starts the periodic kinds that are due (`runner.start_periodic`). SIGTERM or Ctrl-C:
+the running job stops at its next chunk boundary, goes back to the queue with its checkpoint, and the worker
+exits; a second signal exits at once.
 """
 
 import logging
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         while not runner.stopping.wait(settings.JOBS_SWEEP_SECONDS):
             try:
                 runner.sweep(stale_after=settings.JOBS_STALE_SECONDS)
+                runner.start_periodic()
             except Exception:  # a database blip: try again next round
                 logger.exception("sweep failed")
             finally:
