@@ -198,9 +198,7 @@ def _write(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkIt
             raise IntegrityError(f"attribute {_key(item)} neither inserted nor found")
     _require_update_for(actor, plan)
     updated = [attribute for _, attribute, result in plan if result is Result.UPDATED]
-    Attribute.objects.bulk_update(
-        sorted(updated, key=lambda a: a.pk), ["attribute_value", "last_modified"], batch_size=500
-    )
+    fastinsert.update_rows(Attribute, sorted(updated, key=lambda a: a.pk), ["attribute_value", "last_modified"])
     created = [inserted[_key(item)] for item in ordered if _key(item) in inserted]
     history.record_bulk([(a, "+") for a in created] + [(a, "~") for a in updated], actor=actor)
     if created or updated:

@@ -141,3 +141,40 @@ def insert_or_lock(
             obj._state.db = connection.alias
             inserted.append(obj)
     return inserted
+
+
+def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """UPDATE `fields` of saved objects to their current values, one statement per batch (not `bulk_update`).
+
+    `bulk_update` builds a `CASE WHEN pk = … THEN …` expression per row and field: for a 1000-row import chunk
+    that was 1.9 of its 2.5 s, nearly all in Python compiling the expression (cProfile on the bench data).
+    PostgreSQL: `UPDATE … FROM unnest(%s::type[], …)`, one array per column; SQLite: `executemany` of a one-row
+    UPDATE, a loop in the driver's C code. Rows are updated in the order of `objs` (callers pass primary-key
+    order, the order the rows were locked in).
+    """
+    if not objs:
+        return
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    quote = connection.ops.quote_name
+    field_objs = [opts.get_field(name) for name in fields]
+    pk = opts.pk
+    rows = [(getattr(o, pk.attname), *(getattr(o, f.attname) for f in field_objs)) for o in objs]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = [pk, *field_objs]
+            types = ", ".join(f"%s::{f.cast_db_type(connection).split('(')[0]}[]" for f in columns)
+            names = ", ".join(f"c{i}" for i in range(len(columns)))
+            assignments = ", ".join(f"{quote(f.column)} = u.c{i + 1}" for i, f in enumerate(field_objs))
+            sql = (
+                f"UPDATE {quote(opts.db_table)} SET {assignments} FROM unnest({types}) AS u({names}) "
+                f"WHERE {quote(opts.db_table)}.{quote(pk.column)} = u.c0"
+            )
+            for start in range(0, len(rows), BATCH):
+                batch = rows[start : start + BATCH]
+                cursor.execute(sql, [list(column) for column in zip(*batch, strict=True)])
+            return
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in field_objs)
+        sql = f"UPDATE {quote(opts.db_table)} SET {assignments} WHERE {quote(pk.column)} = %s"
+        adapted = _sqlite_rows(connection, [pk, *field_objs], rows)
+        cursor.executemany(sql, [(*row[1:], row[0]) for row in adapted])

@@ -30,6 +30,7 @@ from jobs.models import Job
 from .. import history, permissions, registry
 from ..models import Attribute, NameReservation
 from ..validators import validate_attribute_name
+from . import fastinsert
 from .common import NameReserved, definitions_for, lost_deadlock
 
 KIND = "attributes.rename"
@@ -351,7 +352,9 @@ def _rename_chunk(ids: list[int], *, old: str, new: str, prefer, actor, definiti
     renamed = _move(changes, old=old, new=new, prefer=prefer, actor=actor, now=now, report=report)
     for attribute in changes.deleted:  # one by one: simple-history records each delete with the marks set
         attribute.delete()
-    Attribute.objects.bulk_update(changes.value_changed, ["attribute_value", "last_modified"], batch_size=500)
+    fastinsert.update_rows(
+        Attribute, sorted(changes.value_changed, key=lambda a: a.pk), ["attribute_value", "last_modified"]
+    )
     history.record_bulk([(a, "~") for a in renamed] + [(a, "~") for a in changes.value_changed], actor=actor)
     report.written = True
     return report
