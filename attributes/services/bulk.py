@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from crm_project.parsing import MAX_ID
@@ -156,12 +156,25 @@ def _decide(item: BulkItem, attribute: Attribute | None, *, actor, operation: st
 
 
 def _stored(items: list[BulkItem]) -> dict[tuple[int, str], Attribute]:
-    return {
-        (a.customer_id, a.attribute_name): a
-        for a in Attribute.objects.filter(
-            customer_id__in={i.customer_id for i in items}, attribute_name__in={i.name for i in items}
+    """The stored rows of the items' (customer, name) keys: one query, an index lookup per key.
+
+    PostgreSQL joins the exact key pairs, so every key is a probe of the unique (customer_id, attribute_name)
+    index whatever the statistics say: `customer_id IN (…) AND attribute_name IN (…)` let the planner, with
+    stale statistics for a name an import had just filled, scan that name's whole index range instead (88 ms a
+    1000-row chunk at 100,000 rows of the name, against 5 ms; EXPLAIN ANALYZE on the bench data).
+    """
+    keys = sorted({_key(item) for item in items})
+    if connection.vendor == "postgresql":
+        table = Attribute._meta.db_table
+        rows = Attribute.objects.raw(
+            f"SELECT a.* FROM {connection.ops.quote_name(table)} a "
+            "JOIN unnest(%s::bigint[], %s::text[]) AS k(customer_id, attribute_name) "
+            "ON a.customer_id = k.customer_id AND a.attribute_name = k.attribute_name",
+            [[c for c, _ in keys], [n for _, n in keys]],
         )
-    }
+    else:
+        rows = Attribute.objects.filter(customer_id__in={c for c, _ in keys}, attribute_name__in={n for _, n in keys})
+    return {(a.customer_id, a.attribute_name): a for a in rows}
 
 
 def _preview(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkItem, Attribute, Result]]:
