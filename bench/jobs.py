@@ -1,6 +1,6 @@
 """The fleet operations that run as background jobs, measured while other writes go on (part of `make bench`).
 
-A real `run_worker` process runs the jobs; the web side is the benchmark's gunicorn. Each scenario starts a
+Two real `run_worker` processes run the jobs; the web side is the benchmark's gunicorn. Each scenario starts a
 job through the API (timing the 202), keeps `PUT /crm/attribute/` of other names going with wrk meanwhile,
 polls the job to its end and reports: the 202's latency, the job's run time (created -> finished), and the
 other writes' p99 and errors during the job.
@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerProcess:
-    def __init__(self, env: dict, python: str):
+    def __init__(self, env: dict, python: str, name: str):
         # At a lower CPU priority, as a background worker should run beside web processes (the README's systemd
         # unit sets Nice=5): on this benchmark's one machine it shares the cores with gunicorn and wrk.
         self.process = subprocess.Popen(
-            ["nice", "-n", "5", python, "manage.py", "run_worker", "--worker-id", "bench-worker", "-v", "0"],
+            ["nice", "-n", "5", python, "manage.py", "run_worker", "--worker-id", name, "-v", "0"],
             cwd=ROOT,
             env=env,
         )
@@ -114,7 +114,9 @@ class Load:
 def job_scenarios(*, base: str, port: int, token: str, customers: int, env: dict, lua_env: dict, python: str,
                   lua_dir: Path, parse_wrk, connections: int = 4) -> dict:  # fmt: skip
     auth = {"Authorization": f"Bearer {token}"}
-    worker = WorkerProcess(env, python)
+    # Two workers, as the README's Production section runs them per machine: the periodic usage refresh (which
+    # a worker starts every minute) then never makes a user's job wait for it.
+    workers = [WorkerProcess(env, python, f"bench-worker-{n}") for n in (1, 2)]
 
     def load():
         return Load(base, lua_dir / "upsert_other.lua", lua_env, connections, parse_wrk)
@@ -134,4 +136,5 @@ def job_scenarios(*, base: str, port: int, token: str, customers: int, env: dict
         results["import"]["rows"] = customers
         return results
     finally:
-        worker.stop()
+        for worker in workers:
+            worker.stop()

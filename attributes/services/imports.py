@@ -123,7 +123,7 @@ def run_import_job(ctx: engine.JobContext) -> dict:
             import_authorize(actor)  # permissions may have been revoked since the job was started
             rows = _rows(ctx.payload)
             if "row" not in ctx.checkpoint:  # a resumed run validated the file before its first chunk
-                report = attribute_import(rows=rows, actor=actor, dry_run=True, chunk_size=chunk_size)
+                report = attribute_import(rows=rows, actor=actor, dry_run=True, chunk_size=chunk_size, counts=False)
                 if report.rejected:
                     raise engine.JobFailed(
                         f"{len(report.rejected)} row{'s' if len(report.rejected) != 1 else ''} rejected; "
