@@ -142,7 +142,7 @@ for label, queryset in queries.items():
 
 
 class Server:
-    """gunicorn with production settings; bare baselines mounted at /bench/."""
+    """gunicorn with production settings (gunicorn.conf.py: threaded workers); bare baselines mounted at /bench/."""
 
     def __init__(self, env: dict, workers: int):
         self.port = free_port()
@@ -155,10 +155,6 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(workers),
-                "--worker-class",
-                "sync",
-                "--keep-alive",
-                "5",
                 "--log-level",
                 "warning",
             ],
