@@ -341,7 +341,7 @@ JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", default=30)  # a queued job's
 JOBS_VIEW_ALL_PERMISSION = "attributes.view_all_jobs"  # sees (and cancels) every user's jobs
 # The usage audit's figures are refreshed by a periodic job this often; names written in the last
 # USAGE_REFRESH_OVERLAP_SECONDS are looked at again, for transactions that committed after a refresh read history.
-USAGE_REFRESH_SECONDS = env_int("USAGE_REFRESH_SECONDS", default=60)
+USAGE_REFRESH_SECONDS = env_int("USAGE_REFRESH_SECONDS", default=45)
 USAGE_REFRESH_OVERLAP_SECONDS = env_int("USAGE_REFRESH_OVERLAP_SECONDS", default=300)
 JOBS_EXTRA_MODULES = env.list("JOBS_EXTRA_MODULES", default=[])  # modules with more job kinds, e.g. a plugin's
 

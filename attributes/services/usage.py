@@ -10,7 +10,8 @@ and `max(last_modified)`. A name nobody has any more is removed. The first refre
 refresh and stored, so no request compares names.
 
 The job ("attributes.refresh_usage") is periodic: the workers' sweeper starts it when the last one finished
-USAGE_REFRESH_SECONDS ago, so a write shows in the figures within about a minute plus the refresh's own time.
+USAGE_REFRESH_SECONDS (45) ago, so a write shows in the figures within that, the sweep interval (5 s) and the refresh's
+own time: under a minute.
 """
 
 from datetime import datetime, timedelta
