@@ -133,10 +133,18 @@ def cancel(job: Job) -> Job:
 class JobContext:
     """What a handler gets: the job's inputs and checkpoint, chunks that commit progress, and stop checks."""
 
-    def __init__(self, job: Job, *, worker_id: str, should_stop: Callable[[], bool]):
+    def __init__(
+        self,
+        job: Job,
+        *,
+        worker_id: str,
+        should_stop: Callable[[], bool],
+        progress: Callable[[int, int | None], None] | None = None,
+    ):
         self.job = job
         self.worker_id = worker_id
         self._should_stop = should_stop
+        self._progress = progress  # called with (done, total) once a chunk's progress is committed
 
     @property
     def params(self) -> dict:
@@ -155,6 +163,8 @@ class JobContext:
         """One bounded transaction of the job's work; end it with `commit`."""
         with transaction.atomic():
             yield
+        if self._progress is not None:  # the chunk and its progress are committed
+            self._progress(self.job.done, self.job.total)
 
     def commit(self, *, done: int, checkpoint: dict, total: int | None = None, result: Any = None) -> None:
         """Record progress with the chunk's writes, renewing the lease; raises LeaseLost (rolling the chunk back)
@@ -180,6 +190,8 @@ class JobContext:
         """Say how much work there is (before the first chunk), so readers see a progress bar at once."""
         Job.objects.filter(pk=self.job.pk, lease_owner=self.worker_id).update(total=total)
         self.job.total = total
+        if self._progress is not None:
+            self._progress(self.job.done, total)
 
     def check(self) -> None:
         """Between chunks: stop if the job was cancelled or the worker is shutting down.

@@ -8,8 +8,10 @@ checkpoint its last committed chunk wrote.
 """
 
 import logging
+import signal
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -25,6 +27,7 @@ logger = logging.getLogger("jobs")
 # Set by the worker's SIGTERM/SIGINT handler: the running job stops at its next chunk boundary.
 stopping = threading.Event()
 worker_id = f"worker-{uuid.uuid4().hex[:12]}"
+Progress = Callable[[int, int | None], None]
 
 
 def claim(job_id: str, owner: str) -> Job | None:
@@ -53,13 +56,14 @@ def _finish(job: Job, owner: str, **fields) -> bool:
     )
 
 
-def run(job_id: str, *, owner: str | None = None) -> Job | None:
-    """Run one job to its end (or to a cancel, a shutdown, a lost lease); None if it was not free to run."""
+def run(job_id: str, *, owner: str | None = None, progress: Progress | None = None) -> Job | None:
+    """Run one job to its end (or to a cancel, a shutdown, a lost lease); None if it was not free to run.
+    `progress(done, total)` is called after each committed chunk."""
     owner = owner or worker_id
     job = claim(job_id, owner)
     if job is None:
         return None  # finished, cancelled, or another worker holds it
-    context = engine.JobContext(job, worker_id=owner, should_stop=stopping.is_set)
+    context = engine.JobContext(job, worker_id=owner, should_stop=stopping.is_set, progress=progress)
     logger.info("job %s (%s) started, attempt %s", job.pk, job.kind, job.attempts)
     try:
         if job.cancel_requested:
@@ -83,6 +87,41 @@ def run(job_id: str, *, owner: str | None = None) -> Job | None:
         _finish(job, owner, status=Job.Status.FAILED, error=f"{type(error).__name__}: {error}")
     else:
         _finish(job, owner, status=Job.Status.SUCCEEDED, result=result)
+    job.refresh_from_db()
+    return job
+
+
+def run_here(job: Job, *, progress: Progress | None = None, poll_seconds: float = 0.25) -> Job:
+    """Run a started job in this process to its end, and return it as it ended: for commands that run their job in
+    the foreground (`import_attributes`, `rename_attribute`) and trusted code that wants the outcome now.
+
+    A worker may have taken the job first: then this follows its Job row until it ends (taking it over if it goes
+    back to the queue). `progress(done, total)` is called after each committed chunk, or as the row shows more done.
+    In the main thread, Ctrl-C stops the job at its next chunk boundary: it goes back to the queue with its
+    checkpoint (status queued), for a worker to finish.
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
+    try:
+        ran = run(str(job.pk), progress=progress)
+        if ran is not None and not ran.active:
+            return ran
+        shown = -1
+        while not stopping.is_set():
+            job.refresh_from_db()
+            if not job.active:
+                break
+            if progress is not None and job.done > shown:
+                shown = job.done
+                progress(job.done, job.total)
+            if job.status == Job.Status.QUEUED and run(str(job.pk), progress=progress) is not None:
+                continue
+            stopping.wait(poll_seconds)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
+            stopping.clear()
     job.refresh_from_db()
     return job
 

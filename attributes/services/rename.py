@@ -116,7 +116,7 @@ def attribute_rename_all(
     """
     if not dry_run:
         job = rename_start(old=old, new=new, actor=actor, prefer=prefer, confirm=confirm)
-        return RenameReport.from_job(run_here(job))
+        return RenameReport.from_job(runner.run_here(job))
     old, new = _checked(old=old, new=new, actor=actor, prefer=prefer)
     return _plan(old=old, new=new, prefer=prefer)
 
@@ -145,22 +145,6 @@ def rename_start(*, old: str, new: str, actor, prefer: str | None = None, confir
         params = {"old": old, "new": new, "prefer": prefer, "channel": history.CHANNEL.get()}
         user = actor if getattr(actor, "is_authenticated", False) else None
         return engine.start(KIND, params=params, actor=user)
-
-
-def run_here(job: Job) -> Job:
-    """Run a started job in this process to its end (a worker may have taken it first: then wait for it)."""
-    ran = runner.run(str(job.pk))
-    if ran is not None and not ran.active:
-        return ran
-    while not runner.stopping.is_set():  # a worker holds it (or it went back to the queue): follow the Job row
-        job.refresh_from_db()
-        if not job.active:
-            return job
-        if job.status == Job.Status.QUEUED and runner.run(str(job.pk)) is not None:
-            continue
-        runner.stopping.wait(0.5)
-    job.refresh_from_db()
-    return job
 
 
 def _plan(*, old: str, new: str, prefer: str | None) -> RenameReport:

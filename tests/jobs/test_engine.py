@@ -121,3 +121,23 @@ def test_the_sweeper_queues_again_what_a_dead_worker_left_and_lost_messages():
     assert runner.sweep(stale_after=30) == 2
     runner.run_queued()
     assert set(Job.objects.values_list("status", flat=True)) == {Job.Status.SUCCEEDED}
+
+
+def test_run_here_reports_progress_after_each_chunk_and_returns_the_ended_job():
+    job = engine.start("tests.count", params={"to": 5})
+    seen = []
+
+    ended = runner.run_here(job, progress=lambda done, total: seen.append((done, total)))
+
+    assert ended.status == Job.Status.SUCCEEDED and ended.result["counted"] == 5
+    assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]  # the total once known, then every committed chunk
+
+
+def test_run_here_follows_a_job_another_worker_holds_until_it_ends():
+    job = engine.start("tests.count", params={"to": 2})
+    assert runner.claim(str(job.pk), "other-worker") is not None
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, done=2, total=2)  # the other worker finished
+
+    ended = runner.run_here(job, poll_seconds=0.01)
+
+    assert ended.status == Job.Status.SUCCEEDED

@@ -9,12 +9,9 @@ the acting user. Ctrl-C stops the job at its next chunk; it goes back to the que
 
 import csv
 import os
-import signal
-import threading
 
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection
 
 from attributes import csvio, services
 from attributes.history import write_channel
@@ -90,41 +87,12 @@ class Command(BaseCommand):
             return 0
 
     def run_in_foreground(self, job: Job) -> None:
-        """Run the job here while a second thread prints its progress from the Job row (what any reader sees)."""
-        finished = threading.Event()
-        watcher = threading.Thread(target=self.watch, args=(job.pk, finished), name="import-progress", daemon=True)
-        in_main_thread = threading.current_thread() is threading.main_thread()
-        if in_main_thread:  # Ctrl-C: stop at the next chunk boundary, leaving the job resumable
-            previous = signal.signal(signal.SIGINT, lambda signum, frame: runner.stopping.set())
-        watcher.start()
-        try:
-            ran = runner.run(str(job.pk))
-            if ran is None:  # a worker took it first: follow it until it ends
-                while Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).exists():
-                    finished.wait(POLL_SECONDS)
-        finally:
-            finished.set()
-            watcher.join()
-            if in_main_thread:
-                signal.signal(signal.SIGINT, previous)
-                runner.stopping.clear()
-        job.refresh_from_db()
+        """Run the job here, drawing its progress after each committed chunk; Ctrl-C leaves it queued, resumable."""
+        job = runner.run_here(job, progress=self.show, poll_seconds=POLL_SECONDS)
         self.show(job.done, job.total)
         if self.done:
             self.stderr.write("", style_func=str)  # end the progress line
         self.outcome(job)
-
-    def watch(self, job_id, finished: threading.Event) -> None:
-        try:
-            while not finished.wait(POLL_SECONDS):
-                try:
-                    row = Job.objects.filter(pk=job_id).values("done", "total").first()
-                except DatabaseError:  # e.g. SQLite busy while the job commits a chunk: read it next time
-                    continue
-                if row is not None:
-                    self.show(row["done"], row["total"])
-        finally:
-            connection.close()  # this thread's own connection
 
     def show(self, done: int, total: int | None) -> None:
         if done > self.done or (done == self.done == 0 and total == 0):

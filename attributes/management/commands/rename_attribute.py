@@ -10,16 +10,11 @@ the system (actor None, no permission check), like `import_attributes`: whoever 
 database credentials.
 """
 
-import logging
-import signal
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import services
 from attributes.history import write_channel
-from attributes.services.rename import logger as progress_logger
-from attributes.services.rename import run_here
 from jobs import runner
 
 from ..users import command_actor
@@ -107,20 +102,17 @@ class Command(BaseCommand):
             self.stdout.write("Dry run: nothing written. Run again without --dry-run to rename.")
 
     def follow(self, job):
-        """Run the job here, printing a line per committed chunk (the rename logs its progress)."""
-        handler = logging.StreamHandler(self.stdout)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        level = progress_logger.level
-        progress_logger.addHandler(handler)
-        progress_logger.setLevel(logging.INFO)
-        # Ctrl-C: the job stops at its next chunk boundary and goes back to the queue, resumable by a worker.
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: runner.stopping.set())
-        try:
-            job = run_here(job)
-        finally:
-            signal.signal(signal.SIGINT, previous)
-            progress_logger.removeHandler(handler)
-            progress_logger.setLevel(level)
+        """Run the job here, printing a line per committed chunk; Ctrl-C leaves it queued, resumable."""
+        old, new = job.params["old"], job.params["new"]
+        shown = 0
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal shown
+            if done > shown:
+                shown = done
+                self.stdout.write(f"rename {old} -> {new}: {done} of {total} customers")
+
+        job = runner.run_here(job, progress=progress)
         if job.status == job.Status.QUEUED:
             raise CommandError(f"Stopped; job {job.pk} is queued again with its progress: run_worker finishes it.")
         return job
