@@ -137,7 +137,9 @@ def test_bulk_records_one_event_per_changed_item_all_in_one_batch(api):
         format="json",
     )
     unchanged = api.put(
-        "/crm/attribute/bulk/", [{"customer_id": first.pk, "attribute_name": "plan", "attribute_value": "a"}], format="json"
+        "/crm/attribute/bulk/",
+        [{"customer_id": first.pk, "attribute_name": "plan", "attribute_value": "a"}],
+        format="json",
     )
 
     assert response.status_code == unchanged.status_code == 200
@@ -167,7 +169,8 @@ def test_bulk_with_an_invalid_item_records_no_event(api, customer):
 
 def test_admin_add_change_and_delete_record_events(admin_client_, customer):
     admin_client_.post(
-        "/admin/attributes/attribute/add/", {"customer": customer.pk, "attribute_name": "vlan_id", "attribute_value": "1"}
+        "/admin/attributes/attribute/add/",
+        {"customer": customer.pk, "attribute_name": "vlan_id", "attribute_value": "1"},
     )
     attribute = Attribute.objects.get(customer=customer)
     admin_client_.post(
