@@ -15,7 +15,7 @@ class Webhook(models.Model):
     """
 
     webhook_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    url = models.URLField(max_length=500)
+    url = models.CharField("URL", max_length=500, help_text="https://… (checked by the service, again at delivery)")
     description = models.CharField(max_length=200, blank=True)
     event_types = models.JSONField(default=list, help_text='["attribute.updated", …] or ["*"] for every type.')
     attribute_names = models.JSONField(default=list, blank=True, help_text='Glob patterns ("billing_*"); [] = all.')
