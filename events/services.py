@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from jobs import engine
@@ -93,12 +93,18 @@ def events_sequence(*, limit: int = SEQUENCE_BATCH) -> int:
     by a later run. Called by the change feed before it reads, by the webhook dispatcher and by the periodic
     maintenance job.
     """
-    with transaction.atomic():
-        Sequencer.objects.get_or_create(pk=1)  # the first run ever (a no-op afterwards)
+    if not Event.objects.filter(sequence__isnull=True).exists():
+        return 0  # nothing committed is waiting (a cheap look at the partial index; no lock taken)
     with transaction.atomic():
         locked = Sequencer.objects.select_for_update(skip_locked=True).filter(pk=1).first()
         if locked is None:
-            return 0  # another sequencer is running; its numbers will be visible when it commits
+            if Sequencer.objects.filter(pk=1).exists():
+                return 0  # another sequencer holds it; its numbers will be visible when it commits
+            try:
+                with transaction.atomic():
+                    locked = Sequencer.objects.create(pk=1, last=0)  # the first run ever; we hold the new row
+            except IntegrityError:
+                return 0  # another first run created it at the same moment
         table = connection.ops.quote_name(Event._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
