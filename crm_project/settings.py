@@ -240,7 +240,7 @@ WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", default=5) 
 # enabled; it delivers until nothing is due for WEBHOOKS_IDLE_SECONDS (at most WEBHOOKS_RUN_SECONDS), then ends.
 WEBHOOKS_DISPATCH_SECONDS = env_int("WEBHOOKS_DISPATCH_SECONDS", default=1)
 WEBHOOKS_IDLE_SECONDS = env_int("WEBHOOKS_IDLE_SECONDS", default=10)
-WEBHOOKS_RUN_SECONDS = env_int("WEBHOOKS_RUN_SECONDS", default=120)
+WEBHOOKS_RUN_SECONDS = env_int("WEBHOOKS_RUN_SECONDS", default=30)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
