@@ -8,7 +8,10 @@ adds what it does not know by itself:
 - the operation (create, update, rename, delete, restore, bulk, import, rename_all) and the previous name
   and value, which the services put on the instance before saving;
 - rows for the bulk paths: simple-history skips `bulk_create` and `bulk_update`, so `record_bulk`
-  writes their history rows itself, in the same transaction.
+  writes their history rows itself, in the same transaction;
+- the change event (the outbox of the `events` app) beside every history row, in the same transaction: each
+  history row is one changed attribute from one write path, so every path that records history (tab, API, bulk,
+  admin, CSV import, rename and merge jobs, restore) publishes its events, and a rolled-back write neither.
 """
 
 from collections.abc import Iterator
@@ -18,7 +21,10 @@ from contextvars import ContextVar
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
+
+from events import services as events
+from events.models import Event
 
 CHANNEL = ContextVar("attribute_write_channel", default="system")
 REQUEST = ContextVar("attribute_write_request", default=None)
@@ -102,6 +108,39 @@ def _on_history_row(sender, instance, history_instance, history_user, **kwargs):
         _fill(history_instance, instance, history_user)
 
 
+@receiver(post_create_historical_record)
+def _on_history_saved(sender, instance, history_instance, **kwargs):
+    if sender._meta.label_lower == "attributes.historicalattribute":
+        _record_events([history_instance])
+
+
+def _change(history) -> events.Change:
+    return events.Change(
+        kind=history.history_type,
+        occurred_at=history.history_date,
+        customer_id=history.customer_id,
+        attribute_id=history.attribute_id,
+        attribute_name=history.attribute_name,
+        attribute_value=history.attribute_value,
+        previous_name=history.previous_name,
+        previous_value=history.previous_value,
+    )
+
+
+def _record_events(histories) -> None:
+    """The outbox rows of these history rows (all from one write: one actor, channel and token)."""
+    first = histories[0]
+    changes = [_change(h) for h in histories]
+    _insert_events(changes, username=first.actor_name, channel=first.channel, token_name=first.token_name)
+
+
+def _insert_events(changes: list[events.Change], *, username: str, channel: str, token_name: str) -> None:
+    from .services import fastinsert
+
+    rows = events.event_rows(changes, username=username, channel=channel, token_name=token_name)
+    fastinsert.insert_rows(Event, events.COLUMNS, rows, returning_pk=False)
+
+
 def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
     """History rows for attributes written in bulk (simple-history skips those): (attribute, "+"|"~"|"-") pairs.
 
@@ -127,3 +166,15 @@ def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
             )
         )  # fmt: skip
     fastinsert.insert_rows(Attribute.history.model, HISTORY_COLUMNS, values, returning_pk=False)
+    changes = [
+        events.Change(
+            kind=row[7], occurred_at=now, customer_id=row[1], attribute_id=row[0], attribute_name=row[2],
+            attribute_value=row[3], previous_name=row[14], previous_value=row[15],
+        )
+        for row in values
+    ]  # fmt: skip
+    if events.BATCH.get() is None:
+        with events.batch():  # a bulk write is one batch, unless the job or request around it named one
+            _insert_events(changes, username=actor_name, channel=channel, token_name=token)
+    else:
+        _insert_events(changes, username=actor_name, channel=channel, token_name=token)

@@ -155,6 +155,8 @@ class AttributeDefinition(models.Model):
             ("manage_attribute_registry", "Can manage the attribute registry"),
             # Jobs are the app `jobs`'s, but who sees all of them is an attributes decision (settings.JOBS_*).
             ("view_all_jobs", "Can see and cancel every user's background jobs"),
+            # Webhooks are the app `webhooks`'s; they publish attribute changes, so the rule is the attributes'.
+            ("manage_webhooks", "Can manage webhooks (receive every attribute change)"),
         ]
 
     def __str__(self) -> str:

@@ -115,12 +115,40 @@ def require_rename_all(user) -> None:
         require(user, action)
 
 
+# Webhook endpoints (the Webhooks page, the API, admin): they receive every matching change of every customer,
+# so managing them is its own permission, declared on `AttributeDefinition.Meta.permissions`.
+WEBHOOKS = "attributes.manage_webhooks"
+WEBHOOKS_MESSAGE = "You need the manage_webhooks permission to see or change webhooks."
+
+
+def may_manage_webhooks(user) -> bool:
+    return _holds(user, WEBHOOKS)
+
+
+def require_webhooks(user) -> None:
+    """Raise PermissionDenied unless `user` may manage webhooks (None: trusted system code)."""
+    if user is not None and not may_manage_webhooks(user):
+        raise PermissionDenied(WEBHOOKS_MESSAGE)
+
+
+class WebhooksApiPermission(BasePermission):
+    """DRF: every webhook endpoint, GET included, needs `manage_webhooks`."""
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method == "OPTIONS":
+            return True
+        require_webhooks(request.user)
+        return True
+
+
 class Can(Mapping):
     """`can` in every template: what the signed-in user may do, computed on first use, one key per rule.
 
     The four actions (`can.view`, `can.create`, `can.update`, `can.delete`), `can.manage_registry`,
-    `can.rename_all` and `can.see_customers`. Templates ask these instead of `perms.*`, so each rule is written
-    once, here.
+    `can.rename_all`, `can.see_customers` and `can.manage_webhooks`. Templates ask these instead of `perms.*`,
+    so each rule is written once, here.
     """
 
     _RULES = {
@@ -128,6 +156,7 @@ class Can(Mapping):
         "manage_registry": may_manage_registry,
         "rename_all": may_rename_all,
         "see_customers": may_see_customers,
+        "manage_webhooks": may_manage_webhooks,
     }
 
     def __init__(self, user):

@@ -204,6 +204,17 @@ def _path_values(route: Route, objects: Objects, request) -> tuple[dict, str | N
         if pk is None:
             return {}, f"no {label} rows in the data set"
         values["object_id"] = pk
+    if "webhook_id" in route.params:
+        from webhooks.models import Delivery, Webhook
+
+        webhook = Webhook.objects.order_by("created").values_list("pk", flat=True).first()
+        if webhook is None:
+            return {}, "no webhook in the data set (the sweep's data subscribes none)"
+        values["webhook_id"], values["action"] = str(webhook), "test"
+        delivery = Delivery.objects.filter(webhook_id=webhook).order_by("-id").values_list("pk", flat=True).first()
+        if "delivery_id" in route.params and delivery is None:
+            return {}, "no webhook delivery in the data set"
+        values["delivery_id"] = delivery
     if route.name == "admin:auth_user_password_change":
         values["id"] = objects.user_id
     if route.name == "admin:autocomplete":

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("attributes.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("jobs.api_urls")),
+    path("", include("webhooks.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's bundle sets inline styles as it renders; only this developer page allows them
     # (scripts stay strictly same-origin).

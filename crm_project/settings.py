@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "tokens",
     "bench",
     "jobs",
+    "events",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +220,27 @@ CRM_BENCH = env_bool("CRM_BENCH", default=False)
 ATTRIBUTES_IMPORT_CHUNK = env_int("ATTRIBUTES_IMPORT_CHUNK", default=1000)
 if ATTRIBUTES_IMPORT_CHUNK < 1:
     raise ImproperlyConfigured(f"ATTRIBUTES_IMPORT_CHUNK={ATTRIBUTES_IMPORT_CHUNK} must be 1 or more")
+
+# --- Change events and webhooks ------------------------------------------------------------------
+# Days change events are kept (the feed and webhook replays reach this far back); pruned in batches by a
+# periodic job that runs every EVENT_MAINTAIN_SECONDS and also numbers events nobody has read yet.
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", default=30)
+if EVENT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(f"EVENT_RETENTION_DAYS={EVENT_RETENTION_DAYS} must be at least 1")
+EVENT_MAINTAIN_SECONDS = env_int("EVENT_MAINTAIN_SECONDS", default=60)
+# Webhooks deliver to public HTTPS addresses only. true: also http:// and private, loopback and link-local
+# addresses (an intranet receiver; the test suite's local receiver).
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+# Seconds to wait before each retry of a failed delivery (a random 0-10 % is added); after the last, it fails.
+WEBHOOKS_RETRY_SCHEDULE = [int(s) for s in env.list("WEBHOOKS_RETRY_SCHEDULE", default=[
+    "5", "300", "1800", "7200", "18000", "36000", "36000"])]  # fmt: skip
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", default=15)
+WEBHOOKS_DISABLE_AFTER_DAYS = env_int("WEBHOOKS_DISABLE_AFTER_DAYS", default=5)  # of failures without a success
+# The delivery job: started by the workers' sweeper every WEBHOOKS_DISPATCH_SECONDS while an endpoint is
+# enabled; it delivers until nothing is due for WEBHOOKS_IDLE_SECONDS (at most WEBHOOKS_RUN_SECONDS), then ends.
+WEBHOOKS_DISPATCH_SECONDS = env_int("WEBHOOKS_DISPATCH_SECONDS", default=1)
+WEBHOOKS_IDLE_SECONDS = env_int("WEBHOOKS_IDLE_SECONDS", default=10)
+WEBHOOKS_RUN_SECONDS = env_int("WEBHOOKS_RUN_SECONDS", default=30)
 
 # --- REST API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

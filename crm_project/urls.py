@@ -20,6 +20,7 @@ urlpatterns = [
     path("crm/", include("crm_project.api_urls")),
     path("account/tokens/", include("tokens.urls")),
     path("jobs/", include("jobs.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("healthz/", views.healthz, name="healthz"),
 ]
 

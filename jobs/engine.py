@@ -42,6 +42,7 @@ class Kind:
     label: str
     result_template: str = ""  # rendered with `job` on the job's page once it has a result
     every: float | None = None  # periodic: workers start one this many seconds after the last one finished
+    when: Callable[[], bool] | None = None  # periodic: started only while this says there is work for it
 
 
 _kinds: dict[str, Kind] = {}
@@ -68,16 +69,23 @@ class LeaseLost(Exception):
 
 
 def handler(
-    kind: str, *, label: str = "", result_template: str = "", every: float | None = None
+    kind: str,
+    *,
+    label: str = "",
+    result_template: str = "",
+    every: float | None = None,
+    when: Callable[[], bool] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the function that runs jobs of `kind` (imported from an AppConfig.ready(), so workers have it).
 
     With `every` (seconds) the kind is periodic: the workers' sweeper starts one (no actor, no params) when none
-    is queued or running and the last one finished at least `every` seconds ago (`runner.start_periodic`).
+    is queued or running and the last one finished at least `every` seconds ago (`runner.start_periodic`), and
+    `when()` (if given) is true: a cheap query saying there is something to do (webhook delivery: an enabled
+    endpoint), so idle kinds fill no table.
     """
 
     def register(function: Handler) -> Handler:
-        _kinds[kind] = Kind(kind, function, label or kind, result_template, every)
+        _kinds[kind] = Kind(kind, function, label or kind, result_template, every, when)
         return function
 
     return register

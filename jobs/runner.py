@@ -168,6 +168,8 @@ def start_periodic(*, now=None) -> list[Job]:
             continue
         if runs.filter(finished__gt=now - timedelta(seconds=kind.every)).exists():
             continue
+        if kind.when is not None and not kind.when():
+            continue
         started.append(engine.start(kind.name))
         keep = runs.exclude(status__in=Job.ACTIVE).order_by("-created").values_list("pk", flat=True)[:PERIODIC_KEEP]
         runs.exclude(status__in=Job.ACTIVE).exclude(pk__in=list(keep)).delete()

@@ -2,6 +2,7 @@
 
 from django.urls import re_path
 
+from .events import EventFeedViewSet
 from .history import AttributeHistoryViewSet
 from .imports import AttributeImportViewSet
 from .rename import AttributeRenameView
@@ -11,6 +12,7 @@ from .views import AttributeViewSet
 ID = r"(?P<{}>[0-9]+)"  # any length: object_id() turns an id beyond 64 bits into a JSON 404
 
 urlpatterns = [
+    re_path(r"^event/?$", EventFeedViewSet.as_view({"get": "feed"}), name="event-feed"),
     re_path(
         rf"^attribute/customer_id/{ID.format('customer_id')}/history/?$",
         AttributeHistoryViewSet.as_view({"get": "for_customer"}),

@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError
 
+from events import services as events
 from jobs import engine
 from jobs.models import Job
 
@@ -118,7 +119,7 @@ def run_import_job(ctx: engine.JobContext) -> dict:
     chunk_size = params.get("chunk_size") or settings.ATTRIBUTES_IMPORT_CHUNK
     actor = _actor(params)
     origin = SimpleNamespace(auth=SimpleNamespace(name=params.get("token_name", "")))  # history.token_name() reads it
-    with history.write_channel(params.get("channel", "system"), origin):
+    with history.write_channel(params.get("channel", "system"), origin), events.batch(ctx.job.pk):
         try:
             import_authorize(actor)  # permissions may have been revoked since the job was started
             rows = _rows(ctx.payload)

@@ -24,6 +24,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from events import services as events
 from jobs import engine, runner
 from jobs.models import Job
 
@@ -195,7 +196,7 @@ def run_rename(ctx: engine.JobContext) -> dict:
     try:
         _reserve(ctx.job, [old, new])
         _wait_for_writers()
-        with history.write_channel(ctx.params.get("channel") or "system"):
+        with history.write_channel(ctx.params.get("channel") or "system"), events.batch(ctx.job.pk):
             result = _run(ctx, old=old, new=new, prefer=prefer)
     except (engine.Interrupted, engine.LeaseLost, KeyboardInterrupt, SystemExit):
         raise  # the job resumes (here or in another worker) and keeps its names meanwhile

@@ -70,6 +70,7 @@ def test_can_answers_every_rule_for_anonymous_users_too():
         "manage_registry": False,
         "rename_all": False,
         "see_customers": False,
+        "manage_webhooks": False,
     }
 
 

@@ -16,9 +16,11 @@ from playwright.sync_api import Page, expect
 
 from attributes import services
 from attributes.models import AttributeDefinition
+from events.services import events_sequence
 from tests.factories import make_attribute, make_customer
 from tests.security.urlmap import EXPECTED, ROUTES, Objects, Route, url_for
 from tokens.models import ApiToken
+from webhooks.services import fan_out, webhook_create
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +70,15 @@ def make_data() -> Data:
     services.attribute_delete(attribute=legacy, actor=None)
     history_id = legacy.history.model.objects.filter(attribute_id=legacy.pk).order_by("history_id").first().pk
     ApiToken.issue(user=user, name="billing sync")
-    return Data(user, Objects(customer.pk, attribute.pk, history_id, definition.pk), customer.pk)
+    webhook, _ = webhook_create(
+        actor=None, url="https://webhook.invalid/hook", event_types=["*"], attribute_names=["billing_*"]
+    )
+    make_attribute(customer, "billing_cycle", "quarterly")
+    events_sequence()
+    fan_out()  # one pending delivery for the Webhooks page to list (nothing is sent)
+    delivery = webhook.deliveries.get()
+    objects = Objects(customer.pk, attribute.pk, history_id, definition.pk, str(webhook.pk), delivery.pk)
+    return Data(user, objects, customer.pk)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,14 @@ from django.conf import settings
 from customers import extensions
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-OUR_APPS = {"attributes", "tokens", "bench", "jobs"}  # crm_project is the project itself, shared by every app
+OUR_APPS = {
+    "attributes",
+    "tokens",
+    "bench",
+    "jobs",
+    "events",
+    "webhooks",
+}  # crm_project is the project itself, shared by every app
 
 
 def _imported_modules(path: Path) -> set[str]:

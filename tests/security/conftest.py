@@ -28,6 +28,7 @@ ALL_CODENAMES = (
     "update_customer_attribute",
     "delete_customer_attribute",
     "manage_attribute_registry",
+    "manage_webhooks",
 )
 XSS_PAYLOADS = (
     "<script>alert(1)</script>",

@@ -259,7 +259,15 @@ def test_options_and_head_of_every_path_get_no_5xx(path, who, auth, api_schema, 
 
 def _huge_cases(api_schema, world):
     """Every id in a path, integer in a query and id in a body, set beyond 64 bits; other ids are real."""
-    real = {"customer_id": str(world.customer.pk), "attribute_id": str(world.attribute.pk)}
+    from webhooks.services import webhook_create
+
+    webhook, _ = webhook_create(actor=None, url="https://webhook.invalid/h", event_types=["*"], attribute_names=[])
+    real = {
+        "customer_id": str(world.customer.pk),
+        "attribute_id": str(world.attribute.pk),
+        "webhook_id": str(webhook.pk),
+        "delivery_id": "1",
+    }
     bodies = {
         ("PUT", "/crm/attribute/"): lambda n: {"customer_id": n, "attribute_name": "a", "attribute_value": "v"},
         ("PUT", "/crm/attribute/bulk/"): lambda n: [{"customer_id": n, "attribute_name": "a", "attribute_value": "v"}],

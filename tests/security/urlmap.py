@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from attributes import services
 from crm_project.urlwalk import Route, walk
+from events.services import events_sequence
 from jobs.models import Job
 from tests.factories import make_attribute, make_user
 from tokens.models import ApiToken
@@ -25,6 +26,7 @@ VIEW_A, CREATE_A, UPDATE_A, DELETE_A = (
     "delete_customer_attribute",
 )
 REGISTRY = "manage_attribute_registry"
+HOOKS = "manage_webhooks"
 
 # URL name (namespace:name; the route for an unnamed URL) -> method -> what it needs. A page or endpoint that shows
 # customer data (names, status) or searches customers needs VIEW_C as well as its own permission
@@ -63,6 +65,10 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "jobs:list": {"GET": LOGIN},  # each user's own jobs (everyone's with view_all_jobs)
     "jobs:detail": {"GET": LOGIN},  # only one's own (another user's job is a 404)
     "jobs:cancel": {"POST": LOGIN},
+    "webhooks:list": {"GET": (HOOKS,), "POST": (HOOKS,)},
+    "webhooks:detail": {"GET": (HOOKS,)},
+    "webhooks:action": {"POST": (HOOKS,)},
+    "webhooks:retry": {"POST": (HOOKS,)},
     # API
     "schema": {"GET": PUBLIC},
     "swagger-ui": {"GET": PUBLIC},
@@ -81,7 +87,17 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "job": {"GET": LOGIN},
     "job-detail": {"GET": LOGIN},
     "job-cancel": {"POST": LOGIN},
+    "event-feed": {"GET": (VIEW_A,)},
+    "webhook": {"GET": (HOOKS,), "POST": (HOOKS,)},
+    "webhook-detail": {"GET": (HOOKS,), "PATCH": (HOOKS,), "DELETE": (HOOKS,)},
+    "webhook-rotate-secret": {"POST": (HOOKS,)},
+    "webhook-test": {"POST": (HOOKS,)},
+    "webhook-deliveries": {"GET": (HOOKS,)},
+    "webhook-delivery-retry": {"POST": (HOOKS,)},
+    "webhook-replay": {"POST": (HOOKS,)},
 }
+# A receiver that can never be reached (.invalid never resolves): the sweep's test sends fail fast, offline.
+SWEEP_WEBHOOK_URL = "https://webhook.invalid/hook"
 
 
 # Django admin is one entry, checked by test_admin_is_for_staff_only.
@@ -100,13 +116,21 @@ class Objects:
     attribute_id: int
     history_id: int  # a deleted attribute's history row: restoring it needs only create permission
     definition_id: int
+    webhook_id: str
+    delivery_id: int
 
 
 def make_objects(world) -> Objects:
+    from webhooks.services import fan_out, webhook_create
+
+    webhook, _ = webhook_create(actor=None, url=SWEEP_WEBHOOK_URL, event_types=["*"], attribute_names=[])
     legacy = make_attribute(world.customer, "legacy_id", "OLD-1")
     services.attribute_delete(attribute=legacy, actor=None)
     history_id = legacy.history.model.objects.filter(attribute_id=legacy.pk).order_by("history_id").first().pk
-    return Objects(world.customer.pk, world.attribute.pk, history_id, world.definition.pk)
+    events_sequence()
+    fan_out()  # the legacy attribute's events become the webhook's deliveries (nothing is sent)
+    delivery_id = webhook.deliveries.order_by("id").values_list("id", flat=True).first()
+    return Objects(world.customer.pk, world.attribute.pk, history_id, world.definition.pk, str(webhook.pk), delivery_id)
 
 
 def url_kwargs(route: Route, objects: Objects, user: User | None) -> dict:
@@ -115,6 +139,9 @@ def url_kwargs(route: Route, objects: Objects, user: User | None) -> dict:
         "customer_id": objects.customer_id,
         "attribute_id": objects.attribute_id,
         "history_id": objects.history_id,
+        "webhook_id": objects.webhook_id,
+        "delivery_id": objects.delivery_id,
+        "action": "disable",
         "uidb64": "MQ",
         "token": "set-password",
     }
@@ -164,6 +191,12 @@ def request_body(route: Route, method: str, objects: Objects):
             "customer": {"customer_name": "Swept"},
             "customer-detail": {"notes": "changed"},
             "job-cancel": None,
+            "webhook": {"url": SWEEP_WEBHOOK_URL, "event_types": ["*"]},
+            "webhook-detail": {"description": "changed"},
+            "webhook-rotate-secret": None,
+            "webhook-test": None,
+            "webhook-delivery-retry": None,
+            "webhook-replay": {"after": 0},
         }[route.name]
     customer = {"customer_name": "Swept", "customer_account_type": "Individual", "customer_status": "Open"}
     csv_file = BytesIO(f"customer_id,attribute_name,attribute_value\n{objects.customer_id},sweep_name,x\n".encode())
@@ -178,6 +211,7 @@ def request_body(route: Route, method: str, objects: Objects):
         "attributes:registry_create": {"name": "sweep_name", "value_type": "text"},
         "attributes:registry_update": {"value_type": "text", "description": "changed"},
         "tokens:list": {"name": "sweep"},
+        "webhooks:list": {"url": SWEEP_WEBHOOK_URL, "event_types": ["*"]},
     }.get(route.name, {})
 
 
