@@ -14,6 +14,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import InterfaceError, OperationalError, connection
 
+from crm_project import rawrows
+
 from .models import ApiToken
 
 _STATEMENTS: dict[str, "_Statement"] = {}
@@ -22,16 +24,12 @@ _STATEMENTS: dict[str, "_Statement"] = {}
 @dataclass(frozen=True)
 class _Statement:
     sql: str
-    token_fields: list
-    user_fields: list
-    converters: list  # per selected column: (converters, expression) or None
+    token_columns: int
 
 
 def _build() -> _Statement:
     qn = connection.ops.quote_name
     User = get_user_model()
-    token_fields = list(ApiToken._meta.concrete_fields)
-    user_fields = list(User._meta.concrete_fields)
 
     def table(model) -> str:
         return qn(model._meta.db_table)
@@ -46,10 +44,9 @@ def _build() -> _Statement:
     perm_ct, perm_id = column(Permission, "content_type"), qn(Permission._meta.pk.column)
     ct_id, app_label = qn(ContentType._meta.pk.column), column(ContentType, "app_label")
     codename = column(Permission, "codename")
-    up_user, up_perm = qn(user_perms._meta.get_field("user").column), qn(user_perms._meta.get_field("permission").column)
-    ug_user, ug_group = qn(user_groups._meta.get_field("user").column), qn(user_groups._meta.get_field("group").column)
-    gp_group = qn(group_perms._meta.get_field("group").column)
-    gp_perm = qn(group_perms._meta.get_field("permission").column)
+    up_user, up_perm = column(user_perms, "user"), column(user_perms, "permission")
+    ug_user, ug_group = column(user_groups, "user"), column(user_groups, "group")
+    gp_group, gp_perm = column(group_perms, "group"), column(group_perms, "permission")
     # The user's own and their groups' permissions (ModelBackend's two queries), as app_label.codename.
     permissions = (
         f"SELECT up.{up_user} AS uid, ct.{app_label} AS app, p.{codename} AS code FROM {table(user_perms)} up "
@@ -59,7 +56,7 @@ def _build() -> _Statement:
         f"JOIN {perm} p ON p.{perm_id} = gp.{gp_perm} JOIN {ctype} ct ON ct.{ct_id} = p.{perm_ct}"
     )
     user_pk = qn(User._meta.pk.column)
-    selected = [f"t.{qn(f.column)}" for f in token_fields] + [f"u.{qn(f.column)}" for f in user_fields]
+    selected = rawrows.columns(ApiToken, "t") + rawrows.columns(User, "u")
     # Superusers hold every permission without a lookup (User.has_perm), so their rows skip the join.
     sql = (
         f"SELECT {', '.join(selected)}, perms.app, perms.code FROM {table(ApiToken)} t "
@@ -69,13 +66,7 @@ def _build() -> _Statement:
         f"AND (t.{column(ApiToken, 'expires')} IS NULL OR t.{column(ApiToken, 'expires')} > %s) "
         f"AND u.{column(User, 'is_active')}"
     )
-    converters = []
-    for alias, fields in (("t", token_fields), ("u", user_fields)):
-        for field in fields:
-            col = field.get_col(alias)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            converters.append((found, col) if found else None)
-    return _Statement(sql, token_fields, user_fields, converters)
+    return _Statement(sql, len(ApiToken._meta.concrete_fields))
 
 
 def _rows(key_digest: str, now) -> tuple[_Statement, list[tuple]]:
@@ -98,27 +89,15 @@ def _rows(key_digest: str, now) -> tuple[_Statement, list[tuple]]:
     raise AssertionError("unreachable")
 
 
-def _convert(statement: _Statement, row: tuple) -> list:
-    values = list(row)
-    for index, entry in enumerate(statement.converters):
-        if entry is not None:
-            converters, expression = entry
-            for converter in converters:
-                values[index] = converter(values[index], expression, connection)
-    return values
-
-
 def active_token(key_digest: str, now) -> ApiToken | None:
     """The unexpired token with this digest, its active user as `token.user`, and the user's permissions loaded
     (`user._perm_cache`, what `ModelBackend.get_all_permissions` reads); None if there is no such token."""
     statement, rows = _rows(key_digest, now)
     if not rows:
         return None
-    values = _convert(statement, rows[0])
-    split = len(statement.token_fields)
-    db = connection.alias
-    token = ApiToken.from_db(db, [f.attname for f in statement.token_fields], values[:split])
-    user = get_user_model().from_db(db, [f.attname for f in statement.user_fields], values[split:-2])
+    split = statement.token_columns
+    token = rawrows.instance(ApiToken, rows[0][:split])
+    user = rawrows.instance(get_user_model(), rows[0][split:-2])
     if not user.is_superuser:
         user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}
     token.user = user  # fills the foreign key's cache, as select_related would

@@ -142,14 +142,11 @@ class AttributeViewSet(viewsets.GenericViewSet):
     def upsert(self, request, *args, **kwargs):
         body = AttributePutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        customer = Customer.objects.filter(pk=body.validated_data["customer_id"]).first()
-        if customer is None:
-            raise ValidationError({"customer_id": ["No customer with this id."]})
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match is not None and if_none_match.strip() != "*":
             raise ValidationError({"If-None-Match": ["Only `*` (create only) is supported on PUT."]})
         outcome = services.attribute_upsert(
-            customer=customer,
+            customer=body.validated_data["customer_id"],  # by id: the write statement checks that it exists
             name=body.validated_data["attribute_name"],
             value=body.validated_data["attribute_value"],
             actor=request.user,
