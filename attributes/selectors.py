@@ -16,6 +16,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from crm_project import rawrows
 from crm_project.paging import CappedPaginator
 from jobs.models import Job
 
@@ -34,6 +35,16 @@ HISTORY_FIELDS = [
 
 
 # The registry
+
+
+def customer_attributes(customer_id: int) -> list[Attribute]:
+    """A customer's attributes sorted by name: `GET /crm/attribute/customer_id/{id}`, the API's hottest read.
+
+    The ORM's queryset of the same rows, without building and compiling it on every request (`crm_project.rawrows`:
+    a prepared statement on PostgreSQL)."""
+    table = connection.ops.quote_name(Attribute._meta.db_table)
+    sql = f"SELECT {', '.join(rawrows.columns(Attribute))} FROM {table} WHERE customer_id = %s ORDER BY attribute_name"
+    return [rawrows.instance(Attribute, row) for row in rawrows.fetchall(sql, [customer_id])]
 
 
 def definitions_for(names: Iterable[str]) -> dict[str, AttributeDefinition]:

@@ -162,6 +162,13 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", default=5))
     # Every statement is bounded: a slow query cannot hold a worker forever (it ends as a 503).
     _db["OPTIONS"].setdefault("options", f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', default=15000)}")
+    # psycopg prepares a server-side-bound statement after this many runs on a connection (crm_project/rawrows.py:
+    # the hot paths' lookups). 0 turns prepared statements off, e.g. behind a PgBouncer older than 1.21 in
+    # transaction pooling mode, which cannot route a prepared statement to the server connection that holds it.
+    _prepare_threshold = env_int("DB_PREPARE_THRESHOLD", default=5)
+    if _prepare_threshold < 0:
+        raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD={_prepare_threshold} must be 0 (off) or more")
+    _db["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold or None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

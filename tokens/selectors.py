@@ -76,9 +76,7 @@ def _rows(key_digest: str, now) -> tuple[_Statement, list[tuple]]:
     params = [key_digest, connection.ops.adapt_datetimefield_value(now)]
     for attempt in range(2):
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(statement.sql, params)
-                return statement, cursor.fetchall()
+            return statement, rawrows.fetchall(statement.sql, params)
         except (OperationalError, InterfaceError):
             # The persistent connection died since the last request (the server restarted, a proxy dropped it):
             # this is the request's first statement, a read outside any transaction, so run it once more on a new

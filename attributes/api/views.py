@@ -18,7 +18,7 @@ from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagina
 from crm_project.parsing import parse_id
 from customers.models import Customer
 
-from .. import csvio, filters, services
+from .. import csvio, filters, selectors, services
 from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission, has_permission
 from .serializers import (
@@ -235,7 +235,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
     )
     def list_for_customer(self, request, customer_id: int, *args, **kwargs):
         customer_id = object_id(customer_id)
-        attributes = list(Attribute.objects.filter(customer_id=customer_id).order_by("attribute_name"))
+        attributes = selectors.customer_attributes(customer_id)
         if not attributes and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
             raise Http404("No such customer.")
         return Response(AttributeSerializer(attributes, many=True).data)
