@@ -177,11 +177,22 @@ try:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"CACHE_URL: {exc} (e.g. locmemcache:// or redis://127.0.0.1:6379/1)") from exc
+# API throttle counters (crm_project/throttling.py): `shared` counts in the default cache (with Redis, every instance
+# together; two cache round trips per API request), `local` in each process's memory (no round trip; the limit then
+# holds per process).
+API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="shared")
+if API_THROTTLE_CACHE not in {"shared", "local"}:
+    raise ImproperlyConfigured(f"API_THROTTLE_CACHE={API_THROTTLE_CACHE!r} must be shared or local")
 # django-environ keeps `?key_prefix=`/`?timeout=` lower-case for RedisCache, where Django reads only upper case
 # (so the prefix of two deployments sharing one Redis would be silently ignored).
 for _option in ("key_prefix", "timeout", "version", "key_function"):
     if _option in CACHES["default"]:
         CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
+CACHES["throttle"] = (
+    CACHES["default"]
+    if API_THROTTLE_CACHE == "shared"
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -244,8 +255,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm_project.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "crm_project.throttling.UserWindowThrottle",  # counters, not DRF's timestamp lists: see throttling.py
+        "crm_project.throttling.AnonWindowThrottle",
     ],
     # Per user (token or session) and per address for anonymous requests, counted in the configured cache.
     "DEFAULT_THROTTLE_RATES": {
