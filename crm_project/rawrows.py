@@ -15,29 +15,39 @@ from functools import cache
 from django.db import connection, models
 
 
+def _fields(model: type[models.Model], names: tuple[str, ...] | None) -> list[models.Field]:
+    return list(model._meta.concrete_fields) if names is None else [model._meta.get_field(n) for n in names]
+
+
 @cache
-def _converters(model: type[models.Model], vendor: str) -> tuple[tuple, ...]:
+def _converters(model: type[models.Model], names: tuple[str, ...] | None, vendor: str) -> tuple[tuple, ...]:
     result = []
-    for field in model._meta.concrete_fields:
+    for index, field in enumerate(_fields(model, names)):
         col = field.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        result.append((tuple(found), col))
+        if found:
+            result.append((index, tuple(found), col))
     return tuple(result)
 
 
-def columns(model: type[models.Model], alias: str = "") -> list[str]:
-    """The model's concrete columns, quoted (and prefixed with `alias.`), in the order `instance` expects."""
+def columns(model: type[models.Model], alias: str = "", names: tuple[str, ...] | None = None) -> list[str]:
+    """The model's concrete columns (or those of the fields `names`), quoted and prefixed with `alias.`."""
     prefix = f"{alias}." if alias else ""
-    return [prefix + connection.ops.quote_name(field.column) for field in model._meta.concrete_fields]
+    return [prefix + connection.ops.quote_name(field.column) for field in _fields(model, names)]
 
 
-def instance(model: type[models.Model], values) -> models.Model:
-    """`model.from_db` of one row of `columns(model)`, after the database's and the fields' converters."""
-    values = list(values)
-    for index, (found, col) in enumerate(_converters(model, connection.vendor)):
+def converted(model: type[models.Model], row, names: tuple[str, ...] | None = None) -> list:
+    """One row of `columns(model, names=names)` as the ORM would read it (its database's and fields' converters)."""
+    values = list(row)
+    for index, found, col in _converters(model, names, connection.vendor):
         for converter in found:
             values[index] = converter(values[index], col, connection)
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
+    return values
+
+
+def instance(model: type[models.Model], row) -> models.Model:
+    """`model.from_db` of one row of `columns(model)`, converted as the ORM converts."""
+    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted(model, row))
 
 
 def fetchall(sql: str, params) -> list[tuple]:

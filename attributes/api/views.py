@@ -235,10 +235,10 @@ class AttributeViewSet(viewsets.GenericViewSet):
     )
     def list_for_customer(self, request, customer_id: int, *args, **kwargs):
         customer_id = object_id(customer_id)
-        attributes = selectors.customer_attributes(customer_id)
-        if not attributes and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
+        rows = selectors.customer_attribute_rows(customer_id)
+        if not rows and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
             raise Http404("No such customer.")
-        return Response(AttributeSerializer(attributes, many=True).data)
+        return Response(AttributeSerializer.render_rows(rows))
 
     @extend_schema(
         operation_id="attribute_list",
