@@ -58,6 +58,18 @@ def customer_attribute_rows(customer_id: int) -> list[list]:
     return [rawrows.converted(Attribute, row, fields) for row in rawrows.fetchall(sql, [customer_id])]
 
 
+def definition_for(name: str) -> AttributeDefinition | None:
+    """The registry entry of one name, or None: every single write checks its name against the registry.
+
+    `definitions_for([name])` without building the ORM query each time (a fifth of a single upsert's time in the
+    profile); a prepared statement on PostgreSQL (`crm_project.rawrows`)."""
+    table = connection.ops.quote_name(AttributeDefinition._meta.db_table)
+    column = connection.ops.quote_name(AttributeDefinition._meta.get_field("name").column)
+    sql = f"SELECT {', '.join(rawrows.columns(AttributeDefinition))} FROM {table} WHERE {column} = %s"
+    rows = rawrows.fetchall(sql, [name])
+    return rawrows.instance(AttributeDefinition, rows[0]) if rows else None
+
+
 def definitions_for(names: Iterable[str]) -> dict[str, AttributeDefinition]:
     """The registry entries of these names, in one query."""
     return {d.name: d for d in AttributeDefinition.objects.filter(name__in=set(names))}
