@@ -1,12 +1,12 @@
 """The single upsert's write in one statement: `attribute_upsert`'s common case (no If-Match, no If-None-Match).
 
-PostgreSQL runs one statement, outside any transaction (so without BEGIN and COMMIT round trips): CTEs lock the
-stored row (its previous value goes to history), check that the customer exists and that no rename job holds the
-name, `INSERT … ON CONFLICT DO UPDATE … RETURNING` the attribute, and insert its history row from what that
-returned. A statement is atomic on its own, so the attribute and its history row commit together or not at all.
-Everything else a write records in the same transaction belongs in this statement too, as one more CTE fed by
-`up` (issue 15's change event goes next to `history` here, and next to the history INSERT in `_write_sqlite`), so it
-costs no round trip of its own.
+PostgreSQL runs one statement (prepared, `crm_project.rawrows`), outside any transaction (so without BEGIN and COMMIT
+round trips): CTEs lock the stored row (its previous value goes to history), check that the customer exists and
+that no rename job holds the name, `INSERT … ON CONFLICT DO UPDATE … RETURNING` the attribute, and insert its
+history row from what that returned. A statement is atomic on its own, so the attribute and its history row commit
+together or not at all. Everything else a write records in the same transaction belongs in this statement too, as
+one more CTE fed by `up` (issue 15's change event goes next to `history` here, and next to the history INSERT in
+`_write_sqlite`), so it costs no round trip of its own.
 
 SQLite has no data-modifying CTEs: there the same steps are statements in one `BEGIN IMMEDIATE` transaction, which
 holds the write lock from the start, so reading the stored row first races no one.
@@ -85,7 +85,7 @@ WITH reserved AS (
 ), history AS (
     INSERT INTO {n["history"]} ({n["history_columns"]})
     SELECT up.attribute_id, up.customer_id, up.attribute_name, up.attribute_value, up.created, up.last_modified,
-        %(now)s, CASE WHEN up.inserted THEN '+' ELSE '~' END, %(user_id)s, NULL,
+        %(now)s, CASE WHEN up.inserted THEN '+' ELSE '~' END, %(user_id)s::bigint, NULL,
         CASE WHEN up.inserted THEN %(create_op)s ELSE %(update_op)s END, %(channel)s, %(actor_name)s, %(token)s, '',
         CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END
     FROM up
@@ -121,9 +121,8 @@ def _write_postgresql(params: dict) -> Written:
         _PG_SQL = _pg_sql()
     try:
         # Inside a caller's transaction, a savepoint keeps it usable if a concurrent delete fails the statement.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-            cursor.execute(_PG_SQL, params)
-            row = cursor.fetchone()
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            (row,) = rawrows.fetchall(_PG_SQL, params)  # a prepared statement after a few runs
     except IntegrityError:  # the customer was deleted after the statement's snapshot (a deferred foreign key)
         return Written(Outcome.RACE)
     reserved, customer_exists, *rest = row
