@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.utils.text import smart_split, unescape_string_literal
 
-from crm_project.paging import CappedPaginator, prefix_q
+from crm_project.paging import COUNT_CAP, CappedPaginator, prefix_q
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 
@@ -210,6 +210,12 @@ class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelA
             if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
                 bit = unescape_string_literal(bit)
             queryset = queryset.filter(attribute_search(bit))
+        if search_term.strip():
+            # The page is the newest of the first COUNT_CAP matches, as the count is: matches found through the
+            # name and value indexes, then sorted. Ordered over every match, PostgreSQL walks the primary key
+            # backwards and filters (it underestimates a prefix's matches): 2 s for `SF-00` at 10M rows, whose
+            # 100,000 matches are the oldest rows; this way 30 ms.
+            queryset = queryset.model.objects.filter(pk__in=queryset.order_by().values("pk")[:COUNT_CAP])
         return queryset, False
 
     def get_list_display(self, request):

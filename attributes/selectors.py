@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 from django.core.paginator import Page
 from django.db import connection
@@ -157,9 +158,19 @@ def restorable(record, current: dict[str, str], user) -> bool:
 # Names across customers
 
 
-def names_with_counts() -> QuerySet:
-    """Every name in use with how many customers have it, by name (the Rename page's suggestions)."""
-    return Attribute.objects.order_by("attribute_name").values("attribute_name").annotate(customers=Count("pk"))
+NAME_SUGGESTIONS = 1000
+
+
+def names_with_counts() -> list[dict]:
+    """The Rename page's suggestions: the NAME_SUGGESTIONS most used names with their customers, by name.
+
+    From the usage summary (as of its last refresh, about a minute), not a GROUP BY over every attribute row:
+    that took 1.6 s at 10M rows. Any other name can still be typed.
+    """
+    top = AttributeNameUsage.objects.order_by("-customers", "name")[:NAME_SUGGESTIONS]
+    return sorted(
+        ({"attribute_name": row.name, "customers": row.customers} for row in top), key=itemgetter("attribute_name")
+    )
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The bare-WSGI baseline of `make bench`: the list and upsert SQL through psycopg (or sqlite3), no Django at all.
 
-Served by gunicorn like the product (`gunicorn bench.bare_wsgi:application`), with one persistent connection per
-worker process. It answers the same JSON as the API for the same rows, so the ratio of an endpoint to this app is
-what everything above the database driver costs: Django, DRF, authentication, permissions, validation, history.
+Served by gunicorn like the product (`gunicorn bench.bare_wsgi:application`, gunicorn.conf.py's threaded workers),
+with one persistent connection per worker thread. It answers the same JSON as the API for the same rows, so the
+ratio of an endpoint to this app is what everything above the database driver costs: Django, DRF, authentication,
+permissions, validation, history.
 Unauthenticated on purpose; never part of a deployment (bench/run.py starts it on a loopback port).
 
     GET /attributes/<customer_id>   the customer's attributes, sorted by name
@@ -13,6 +14,7 @@ Unauthenticated on purpose; never part of a deployment (bench/run.py starts it o
 import json
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,21 +33,20 @@ UPSERT = (
     "attribute_value = excluded.attribute_value, last_modified = excluded.last_modified "
     "RETURNING attribute_id, customer_id, attribute_name, attribute_value, created, last_modified"
 )
-_connection = None
+_local = threading.local()  # a connection per thread, as Django keeps one
 
 
 def _connect():
-    global _connection
-    if _connection is None:
+    if getattr(_local, "connection", None) is None:
         if SQLITE:
-            _connection = sqlite3.connect(URL.removeprefix("sqlite://"), timeout=20, isolation_level=None)
-            _connection.execute("PRAGMA journal_mode=WAL")
-            _connection.execute("PRAGMA synchronous=NORMAL")
+            _local.connection = sqlite3.connect(URL.removeprefix("sqlite://"), timeout=20, isolation_level=None)
+            _local.connection.execute("PRAGMA journal_mode=WAL")
+            _local.connection.execute("PRAGMA synchronous=NORMAL")
         else:
             import psycopg
 
-            _connection = psycopg.connect(URL, autocommit=True)
-    return _connection
+            _local.connection = psycopg.connect(URL, autocommit=True)
+    return _local.connection
 
 
 def _stamp(value) -> str:
@@ -73,7 +74,6 @@ def _answer(start_response, status: str, body) -> list[bytes]:
 
 
 def application(environ, start_response):
-    global _connection
     method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
     try:
         connection = _connect()
@@ -100,9 +100,7 @@ def application(environ, start_response):
     except (ValueError, KeyError, TypeError):
         return _answer(start_response, "400 Bad Request", {"detail": "bad request"})
     except Exception:
-        if _connection is not None:
-            try:
-                _connection.close()
-            finally:
-                _connection = None
+        connection, _local.connection = getattr(_local, "connection", None), None
+        if connection is not None:
+            connection.close()
         raise

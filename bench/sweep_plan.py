@@ -14,11 +14,13 @@ import re
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.test import RequestFactory
 from django.urls import reverse
 
 from attributes.models import Attribute, AttributeDefinition
+from crm_project.api import HeaderLimitOffsetPagination
+from crm_project.paging import COUNT_CAP
 from crm_project.urlwalk import Route, walk
 from customers.models import Customer
 from jobs.models import Job
@@ -41,8 +43,19 @@ VARIANTS: dict[str, list[str]] = {
         "attribute_name={name}&attribute_value={value}&page={deep_filtered_page}",
         "q={search}",
     ],
-    "attribute": ["", "attribute_name={name}", "attribute_name={name}&offset={deep_filtered_offset}"],
-    "customer": ["", "attribute_name={name}&attribute_value={value}", "offset={deep_customer_offset}"],
+    "attribute": [
+        "",
+        "attribute_name={name}",
+        "attribute_name={name}&offset={deep_filtered_offset}",
+        "attribute_name={name}&after={middle_attribute_id}",  # what following the Link header's next gets to
+        "after={middle_attribute_id}",
+    ],
+    "customer": [
+        "",
+        "attribute_name={name}&attribute_value={value}",
+        "offset={deep_customer_offset}",
+        "after={middle_customer_id}",
+    ],
     "attribute-export": ["attribute_name={name}", ""],  # "" exports everything
     "attributes:filtered_export": ["attribute_name={name}&attribute_value={value}", ""],
     "attributes:history": ["", "page=2"],
@@ -66,24 +79,35 @@ class Objects:
     search: str  # a word of a customer's name
     customers: int
     attributes: int
+    max_attribute_id: int
     with_name: int  # attributes of the most common name
     with_value: int  # of those, with its most common value
 
+    # Deep pages and offsets: halfway through, or the deepest the lists allow (pages count and page through at most
+    # COUNT_CAP rows; API offsets go to MAX_OFFSET, deeper paging is by `after`).
     @property
     def deep_customer_page(self) -> int:
-        return max(1, self.customers // 25 // 2)
+        return max(1, min(self.customers, COUNT_CAP) // 25 // 2)
 
     @property
     def deep_customer_offset(self) -> int:
-        return self.customers // 2
+        return min(self.customers // 2, HeaderLimitOffsetPagination.MAX_OFFSET)
 
     @property
     def deep_filtered_page(self) -> int:
-        return max(1, self.with_value // 25 // 2)
+        return max(1, min(self.with_value, COUNT_CAP) // 25 // 2)
 
     @property
     def deep_filtered_offset(self) -> int:
-        return self.with_name // 2
+        return min(self.with_name // 2, HeaderLimitOffsetPagination.MAX_OFFSET)
+
+    @property
+    def middle_attribute_id(self) -> int:
+        return self.max_attribute_id // 2
+
+    @property
+    def middle_customer_id(self) -> int:
+        return self.customers // 2
 
 
 def find_objects() -> Objects:
@@ -128,6 +152,7 @@ def find_objects() -> Objects:
         search=(customer.customer_name.split() or ["a"])[0],
         customers=customers,
         attributes=Attribute.objects.count(),
+        max_attribute_id=Attribute.objects.aggregate(m=Max("pk"))["m"] or 0,
         with_name=common["n"],
         with_value=top["n"],
     )
@@ -200,7 +225,8 @@ def _fill(route: Route, kwargs: dict) -> str:
 
 
 def _queries(route: Route, objects: Objects) -> list[str]:
-    fields = {**dataclasses.asdict(objects), **{p: getattr(objects, p) for p in dir(Objects) if p.startswith("deep")}}
+    derived = {p: getattr(objects, p) for p in dir(Objects) if p.startswith(("deep", "middle"))}
+    fields = {**dataclasses.asdict(objects), **derived}
     model_admin = getattr(route.callback, "model_admin", None)
     if model_admin is not None and route.name.endswith("_changelist"):
         label = model_admin.model._meta.label_lower

@@ -16,6 +16,7 @@ from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.utils.json import strict_constant
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .parsing import MAX_ID, parse_id, parse_int, unstorable_character
@@ -161,16 +162,63 @@ def exception_handler(exc, context):
 
 
 class HeaderLimitOffsetPagination(LimitOffsetPagination):
-    """Pages of at most 1000 as a plain JSON list; paging travels in RFC 8288 `Link` and `X-Total-Count`."""
+    """Pages of at most 1000 as a plain JSON list; paging travels in RFC 8288 `Link` and `X-Total-Count`.
+
+    Bounded at any size:
+    - `X-Total-Count` counts at most COUNT_CAP matches (`SELECT COUNT(*) FROM (… LIMIT cap + 1)`); past that the
+      header is left out, as GitLab's API leaves out `X-Total` past 10,000 (counting every one of 10M rows took
+      400 ms). Whether there is a next page is known from reading one row more than the page.
+    - A list ordered by a unique key (the view sets `keyset`) also takes `after=<key>`: the rows after that key,
+      an index range read at any depth. Its `Link: rel="next"` uses `after`, so a client that follows the links
+      never pays for depth; `offset` stays for the first MAX_OFFSET rows (an OFFSET reads every row it skips).
+    """
 
     default_limit = 1000
     max_limit = 1000
+    MAX_OFFSET = 100_000
+    COUNT_CAP = 1_000_000
+    after_query_param = "after"
 
     # A view that can count faster than `queryset.count()` sets this before paginating.
     total: int | None = None
+    # A view whose queryset is ordered by this unique integer field (ascending) sets it, to allow `after`.
+    keyset: str | None = None
+    # Set by paginate_queryset; a view that pages by itself sets `count` and leaves these.
+    after: int | None = None
+    has_next: bool | None = None
 
-    def get_count(self, queryset) -> int:
-        return self.total if self.total is not None else super().get_count(queryset)
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        self.after = self.get_after(request)
+        self.count = self.get_count(queryset)
+        if self.after is not None:
+            queryset = queryset.filter(**{f"{self.keyset}__gt": self.after})
+        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        self.has_next = len(rows) > self.limit
+        self.rows = rows[: self.limit]
+        return self.rows
+
+    def get_count(self, queryset) -> int | None:
+        if self.total is not None:
+            return self.total
+        counted = queryset.order_by()[: self.COUNT_CAP + 1].count()
+        return None if counted > self.COUNT_CAP else counted
+
+    def get_next_link(self):
+        more = self.has_next if self.has_next is not None else self.offset + self.limit < (self.count or 0)
+        if not more:
+            return None
+        url = replace_query_param(self.request.build_absolute_uri(), self.limit_query_param, self.limit)
+        if self.keyset is not None and self.offset == 0:
+            last = self.rows[-1]
+            key = last[self.keyset] if isinstance(last, dict) else getattr(last, self.keyset)
+            return replace_query_param(url, self.after_query_param, key)
+        return replace_query_param(url, self.offset_query_param, self.offset + self.limit)
+
+    def get_previous_link(self):
+        return None if self.after is not None else super().get_previous_link()  # `after` pages go forward only
 
     def get_paginated_response(self, data):
         links = []
@@ -178,7 +226,7 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
             links.append(f'<{url}>; rel="next"')
         if (url := self.get_previous_link()) is not None:
             links.append(f'<{url}>; rel="prev"')
-        headers = {"X-Total-Count": str(self.count)}
+        headers = {} if self.count is None else {"X-Total-Count": str(self.count)}
         if links:
             headers["Link"] = ", ".join(links)
         return Response(data, headers=headers)
@@ -194,9 +242,32 @@ class HeaderLimitOffsetPagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         raw = request.query_params.get(self.offset_query_param)
-        if raw is not None and parse_int(raw) is None:
+        if raw is None:
+            return 0
+        offset = parse_int(raw)
+        if offset is None:
             raise exceptions.ValidationError({"offset": ["Must be a non-negative integer."]})
-        return super().get_offset(request)
+        if self.keyset is not None and offset > self.MAX_OFFSET:
+            raise exceptions.ValidationError(
+                {
+                    "offset": [
+                        f"At most {self.MAX_OFFSET}: page further with `{self.after_query_param}` (the next link in "
+                        "the `Link` header does)."
+                    ]
+                }
+            )
+        return offset
+
+    def get_after(self, request) -> int | None:
+        raw = request.query_params.get(self.after_query_param)
+        if raw is None or self.keyset is None:
+            return None
+        after = parse_int(raw)
+        if after is None:
+            raise exceptions.ValidationError({self.after_query_param: ["Must be a non-negative integer."]})
+        if self.offset_query_param in request.query_params:
+            raise exceptions.ValidationError({self.after_query_param: ["Give `after` or `offset`, not both."]})
+        return after
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:

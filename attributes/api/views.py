@@ -67,7 +67,16 @@ PAGING = [
     OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
     OpenApiParameter("offset", int, description="Number of rows to skip."),
 ]
-PAGING_IGNORED = {"limit", "offset", "format"}
+KEYSET_PAGING = [
+    PAGING[0],
+    OpenApiParameter("offset", int, description="Number of rows to skip, at most 100000 (deeper: `after`)."),
+    OpenApiParameter(
+        "after",
+        int,
+        description="Rows after this attribute_id (the `Link` header's next link uses it); not with offset.",
+    ),
+]
+PAGING_IGNORED = {"limit", "offset", "after", "format"}
 
 
 def _perm(name: str) -> str:
@@ -246,13 +255,14 @@ class AttributeViewSet(viewsets.GenericViewSet):
         description=_perm("view_customer_attribute")
         + " For audits and integration syncs: attributes filtered by name and value, ordered by id, in pages "
         'of at most 1000 (`Link: <…>; rel="next"`, `X-Total-Count`). Unknown parameters are a 400.',
-        parameters=[*SEARCH_PARAMS, *PAGING],
+        parameters=[*SEARCH_PARAMS, *KEYSET_PAGING],
         responses={200: AttributeSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
         queryset = Attribute.objects.order_by("attribute_id")
         filterset = filters.AttributeFilterSet(request.query_params, queryset=queryset, extra_params=PAGING_IGNORED)
         filterset.validate()
+        self.paginator.keyset = "attribute_id"
         page = self.paginate_queryset(filterset.qs)
         return self.get_paginated_response(AttributeSerializer(page, many=True).data)
 

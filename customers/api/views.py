@@ -13,9 +13,14 @@ from .serializers import CustomerSerializer
 NOT_FOUND = {404: OpenApiResponse(description="No such customer.")}
 PAGING = [
     OpenApiParameter("limit", int, description="Page size, 1 to 1000 (default 1000)."),
-    OpenApiParameter("offset", int, description="Number of customers to skip."),
+    OpenApiParameter("offset", int, description="Number of customers to skip, at most 100000 (deeper: `after`)."),
+    OpenApiParameter(
+        "after",
+        int,
+        description="Customers after this customer_id (the `Link` header's next link uses it); not with offset.",
+    ),
 ]
-PAGING_PARAMS = {"limit", "offset", "format"}
+PAGING_PARAMS = {"limit", "offset", "after", "format"}
 
 
 class CustomerModelPermissions(DjangoModelPermissions):
@@ -62,6 +67,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
                 queryset = result.queryset
         if len(applied) == 1:  # the filter counts its own matches faster than a count of the filtered query
             self.paginator.total = applied[0].count()
+        self.paginator.keyset = "customer_id"
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 

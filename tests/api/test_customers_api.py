@@ -86,7 +86,7 @@ def test_list_pages_with_limit_offset_link_and_total_headers(db, api):
     assert first["X-Total-Count"] == "5"
     next_url = links(first)["next"]
     assert urlsplit(next_url).path == "/crm/customer/"
-    assert parse_qs(urlsplit(next_url).query) == {"limit": ["2"], "offset": ["2"]}
+    assert parse_qs(urlsplit(next_url).query) == {"limit": ["2"], "after": [str(ids[1])]}  # keyset: cheap at any depth
     assert "prev" not in links(first)
 
     second = client.get("/crm/customer/?limit=2&offset=2")
@@ -98,6 +98,51 @@ def test_list_pages_with_limit_offset_link_and_total_headers(db, api):
     assert [c["customer_id"] for c in last.json()] == ids[4:]
     assert last["X-Total-Count"] == "5"
     assert "next" not in links(last)
+
+
+def test_offset_pages_link_to_the_next_offset_and_after_pages_to_the_next_key(db, api):
+    ids = [make_customer().pk for _ in range(5)]
+    client = api("view_customer")
+
+    by_offset = client.get("/crm/customer/?limit=2&offset=1")
+    by_key = client.get(f"/crm/customer/?limit=2&after={ids[0]}")
+
+    assert [c["customer_id"] for c in by_offset.json()] == ids[1:3] == [c["customer_id"] for c in by_key.json()]
+    assert parse_qs(urlsplit(links(by_offset)["next"]).query) == {"limit": ["2"], "offset": ["3"]}
+    assert parse_qs(urlsplit(links(by_key)["next"]).query) == {"limit": ["2"], "after": [str(ids[2])]}
+    assert "prev" in links(by_offset) and "prev" not in links(by_key)  # keyset pages go forward only
+    assert by_key["X-Total-Count"] == "5"  # the total of the whole list, not of what follows the key
+
+
+def test_offset_up_to_100000_is_allowed_and_deeper_points_to_after(db, api):
+    make_customer()
+    client = api("view_customer")
+
+    allowed = client.get("/crm/customer/?offset=100000")
+    refused = client.get("/crm/customer/?offset=100001")
+    both = client.get("/crm/customer/?offset=1&after=1")
+
+    assert allowed.status_code == 200 and allowed.json() == []
+    assert refused.status_code == 400 and "after" in refused.json()["offset"][0]
+    assert both.status_code == 400 and both.json() == {"after": ["Give `after` or `offset`, not both."]}
+
+
+def test_total_count_is_left_out_past_the_count_cap_and_next_links_still_work(db, api, monkeypatch):
+    from crm_project.api import HeaderLimitOffsetPagination
+
+    monkeypatch.setattr(HeaderLimitOffsetPagination, "COUNT_CAP", 3)  # 1,000,000 in production
+    ids = [make_customer().pk for _ in range(5)]
+    client = api("view_customer")
+
+    first = client.get("/crm/customer/?limit=2")
+    seen, url = [], "/crm/customer/?limit=2"
+    while url:
+        response = client.get(url)
+        seen.extend(c["customer_id"] for c in response.json())
+        url = links(response).get("next")
+
+    assert "X-Total-Count" not in first
+    assert seen == ids
 
 
 def test_following_next_links_visits_every_customer_once(db, api):
@@ -123,14 +168,19 @@ def test_list_pages_hold_at_most_1000_by_default_and_limit_is_capped_at_1000(db,
 
     assert len(default.json()) == 1000
     assert default["X-Total-Count"] == "1001"
-    assert parse_qs(urlsplit(links(default)["next"]).query) == {"limit": ["1000"], "offset": ["1000"]}
+    assert parse_qs(urlsplit(links(default)["next"]).query)["limit"] == ["1000"]
+    assert len(client.get(links(default)["next"]).json()) == 1
     assert len(asked_for_more.json()) == 1000
     assert parse_qs(urlsplit(links(asked_for_more)["next"]).query)["limit"] == ["1000"]
 
 
 @pytest.mark.parametrize(
-    "query", ["limit=abc", "limit=0", "limit=-1", "limit=1.5", "limit=99999999999999", "offset=-1", "offset=x"]
-)
+    "query",
+    [
+        "limit=abc", "limit=0", "limit=-1", "limit=1.5", "limit=99999999999999", "offset=-1", "offset=x",
+        "offset=100001", "after=x", "after=-1", "after=99999999999999999999",
+    ],
+)  # fmt: skip
 def test_list_with_bad_limit_or_offset_is_400(query, acme, api):
     response = api("view_customer").get(f"/crm/customer/?{query}")
 

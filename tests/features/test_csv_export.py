@@ -142,3 +142,51 @@ def test_attributes_tab_and_its_export_button_need_view_permission(client, two_c
 
     assert response.status_code == 403
     assert b"export.csv" not in response.content
+
+
+@pytest.fixture
+def many_rows(db):
+    """About 200 KB of CSV: enough for several 64 KB blocks."""
+    from attributes.models import Attribute
+
+    customers = [make_customer(customer_name=f"Stream {i}") for i in range(40)]
+    Attribute.objects.bulk_create(
+        Attribute(customer=c, attribute_name=f"name_{n:03d}", attribute_value="v" * 100)
+        for c in customers
+        for n in range(40)
+    )
+    return customers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_full_export_sends_the_header_at_once_then_rows_in_blocks(client, many_rows):
+    client.force_login(make_user("view_customer", "view_customer_attribute", username="streamer"))
+
+    response = client.get("/customers/attributes-export.csv")
+    chunks = list(response.streaming_content)
+
+    assert chunks[0].decode().startswith('"customer_id"') and chunks[0].count(b"\n") == 1
+    assert 3 <= len(chunks) <= 10  # ~64 KB blocks: not one write per row (1,600 rows), not one for everything
+    table = list(csv.reader(io.StringIO(b"".join(chunks).decode(), newline="")))
+    assert len(table) == 1 + 40 * 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_on_postgresql_reads_through_a_cursor_that_is_not_materialised(client, many_rows):
+    """Outside a transaction Django declares its cursor WITH HOLD, which PostgreSQL fills with the whole result
+    before the first row: the full export at 10M rows would stall, and hit the statement timeout."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side cursors are PostgreSQL's")
+    client.force_login(make_user("view_customer", "view_customer_attribute", username="streamer"))
+
+    stream = iter(client.get("/customers/attributes-export.csv").streaming_content)
+    next(stream), next(stream)  # the header, then the first block of rows: the cursor is open now
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors")
+        holdable = [row[0] for row in cursor.fetchall()]
+    rest = b"".join(stream)
+
+    assert holdable == [False]
+    assert rest.count(b"\n") > 0

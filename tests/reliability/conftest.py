@@ -120,8 +120,9 @@ def static_root(tmp_path_factory) -> Path:
 class Gunicorn:
     """One gunicorn master (and its workers) serving the project on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 2):
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 2, timeout: int = 30):
         self.env = env
+        self.timeout = timeout
         self.log_path = log_path
         self.workers = workers
         self.port = free_port()
@@ -130,7 +131,7 @@ class Gunicorn:
 
     def start(self) -> None:
         command = [str(GUNICORN), "crm_project.wsgi", "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}"]
-        command += ["--graceful-timeout", "5", "--timeout", "30"]
+        command += ["--graceful-timeout", "5", "--timeout", str(self.timeout)]
         if gunicorn.version_info >= (27,):
             # Its control socket defaults to one path per user (~/.gunicorn), which parallel instances would share.
             command.append("--no-control-socket")

@@ -1,9 +1,13 @@
 """The Rename page: preview (dry run), then apply; update, delete and registry permissions required."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 
+from attributes import selectors
 from attributes.models import Attribute, AttributeDefinition, NameReservation
+from attributes.services import usage_refresh
 from jobs import runner
 from jobs.models import Job
 
@@ -18,6 +22,7 @@ def texts(response) -> list[str]:
 
 
 def test_page_offers_names_in_use_and_prefills_from_query(client, login, dataset):
+    usage_refresh(full=True)  # the suggestions come from the usage summary, as workers keep it
     login(*RENAMER)
 
     response = client.get(PAGE, {"old_name": "billingmethod", "new_name": "billing_method"})
@@ -27,6 +32,16 @@ def test_page_offers_names_in_use_and_prefills_from_query(client, login, dataset
     assert '<datalist id="attribute-names">' in html
     assert '<option value="billing_method">3 customers</option>' in html
     assert 'value="billingmethod"' in html and 'value="billing_method"' in html
+
+
+def test_page_suggests_only_the_most_used_names(client, login, dataset, monkeypatch):
+    monkeypatch.setattr(selectors, "NAME_SUGGESTIONS", 2)
+    usage_refresh(full=True)
+    login(*RENAMER)
+
+    html = client.get(PAGE).content.decode()
+
+    assert re.findall(r'<option value="([^"]+)">', html) == ["billing_method", "tier"]  # 3 and 2 customers, by name
 
 
 def test_preview_shows_counts_and_writes_nothing(client, login, dataset):
