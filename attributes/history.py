@@ -141,6 +141,13 @@ def _insert_events(changes: list[events.Change], *, username: str, channel: str,
     fastinsert.insert_rows(Event, events.COLUMNS, rows, returning_pk=False)
 
 
+def row_context(actor) -> tuple[int | None, str, str, str]:
+    """(history_user_id, actor_name, channel, token_name) of a write by `actor` now, as every history row records."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    user_id, actor_name = (user.pk, user.get_username()) if user is not None else (None, "")
+    return user_id, actor_name, CHANNEL.get(), token_name()
+
+
 def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
     """History rows for attributes written in bulk (simple-history skips those): (attribute, "+"|"~"|"-") pairs.
 
@@ -152,9 +159,7 @@ def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
     from .services import fastinsert
 
     now = timezone.now()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    user_id, actor_name = (user.pk, user.get_username()) if user is not None else (None, "")
-    channel, token = CHANNEL.get(), token_name()
+    user_id, actor_name, channel, token = row_context(actor)
     values = []
     for attribute, history_type in rows:
         operation, previous_name, previous_value = _take_marks(attribute, history_type)

@@ -17,6 +17,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from crm_project import rawrows
 from crm_project.paging import CappedPaginator
 from jobs.models import Job
 
@@ -35,6 +36,39 @@ HISTORY_FIELDS = [
 
 
 # The registry
+
+
+CUSTOMER_ATTRIBUTE_FIELDS = (
+    "attribute_id", "customer", "attribute_name", "attribute_value", "created", "last_modified"
+)  # fmt: skip
+
+
+def customer_attribute_rows(customer_id: int) -> list[list]:
+    """A customer's attributes sorted by name, as rows of CUSTOMER_ATTRIBUTE_FIELDS (the specification's fields, in
+    its order): `GET /crm/attribute/customer_id/{id}`, the API's hottest read.
+
+    The rows the ORM would read, without building and compiling a queryset or a model instance per row on every
+    request (`crm_project.rawrows`: a prepared statement on PostgreSQL); `AttributeSerializer.render_rows` renders
+    them."""
+    table = connection.ops.quote_name(Attribute._meta.db_table)
+    fields = CUSTOMER_ATTRIBUTE_FIELDS
+    sql = (
+        f"SELECT {', '.join(rawrows.columns(Attribute, names=fields))} FROM {table} "
+        "WHERE customer_id = %s ORDER BY attribute_name"
+    )
+    return [rawrows.converted(Attribute, row, fields) for row in rawrows.fetchall(sql, [customer_id])]
+
+
+def definition_for(name: str) -> AttributeDefinition | None:
+    """The registry entry of one name, or None: every single write checks its name against the registry.
+
+    `definitions_for([name])` without building the ORM query each time (a fifth of a single upsert's time in the
+    profile); a prepared statement on PostgreSQL (`crm_project.rawrows`)."""
+    table = connection.ops.quote_name(AttributeDefinition._meta.db_table)
+    column = connection.ops.quote_name(AttributeDefinition._meta.get_field("name").column)
+    sql = f"SELECT {', '.join(rawrows.columns(AttributeDefinition))} FROM {table} WHERE {column} = %s"
+    rows = rawrows.fetchall(sql, [name])
+    return rawrows.instance(AttributeDefinition, rows[0]) if rows else None
 
 
 def definitions_for(names: Iterable[str]) -> dict[str, AttributeDefinition]:

@@ -142,15 +142,17 @@ for label, queryset in queries.items():
 
 
 class Server:
-    """gunicorn with production settings (gunicorn.conf.py: threaded workers); bare baselines mounted at /bench/."""
+    """gunicorn with production settings (gunicorn.conf.py: threaded workers); bare-Django baselines mounted at
+    /bench/. With `app` (and `health`) another WSGI app, served the same way: the bare-WSGI baseline
+    (bench/bare_wsgi.py)."""
 
-    def __init__(self, env: dict, workers: int):
+    def __init__(self, env: dict, workers: int, app: str = "crm_project.wsgi", health: str = "/healthz/"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [
                 str(Path(PYTHON).with_name("gunicorn")),
-                "crm_project.wsgi",
+                app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
@@ -164,7 +166,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                status, _, _ = self.request("GET", "/healthz/")
+                status, _, _ = self.request("GET", health)
                 if status == 200:
                     return
             except OSError:
@@ -336,9 +338,12 @@ def run(args) -> list[dict]:
         print(f"refresh_usage: {summary['usage_refresh_s']:.0f} s")
 
     server = Server(env, args.workers)
+    bare = Server(env, args.workers, app="bench.bare_wsgi:application", health="/healthz") if scenarios else None
     try:
         if scenarios:
-            summary.update(run_scenarios(server, args, env, token=token, staff_token=staff_token, tab_id=tab_id))
+            summary.update(
+                run_scenarios(server, args, env, token=token, staff_token=staff_token, tab_id=tab_id, bare=bare)
+            )
         elif args.only == "jobs":
             lua_env = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(args.customers)}
             summary["jobs"] = run_jobs(server, args, env, lua_env, staff_token)
@@ -357,6 +362,8 @@ def run(args) -> list[dict]:
             )
     finally:
         server.stop()
+        if bare is not None:
+            bare.stop()
         shutil.rmtree(static_root, ignore_errors=True)
     suffix = "" if args.only == "all" else f"-{args.only}"
     out = Path(args.results) if args.results else ROOT / "bench" / f"results-{db_label}{suffix}.json"
@@ -365,14 +372,19 @@ def run(args) -> list[dict]:
     return summary
 
 
-def run_scenarios(server: Server, args, env: dict, *, token: str, staff_token: str, tab_id: int) -> dict:
-    """The wrk scenarios against their baselines, bulk against single writes, and the jobs under load."""
+def run_scenarios(
+    server: Server, args, env: dict, *, token: str, staff_token: str, tab_id: int, bare: Server | None = None
+) -> dict:
+    """The wrk scenarios against their baselines, bulk against single writes, and the jobs under load.
+
+    Two baselines where they exist: the bare Django view (`bench/views.py`, same SQL through Django's connection)
+    and the bare WSGI app (`bench/bare_wsgi.py`, same SQL through psycopg or sqlite3, no Django)."""
     results = []
     lua_env = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(args.customers), "BENCH_TAB": str(tab_id)}
     cookie = session_cookie(server)
     d, c = args.duration, args.connections
 
-    def scenario(name, script, baseline_script=None, connections=c, extra=None, note=""):
+    def scenario(name, script, baseline_script=None, connections=c, extra=None, note="", bare_script=None):
         env_ = {**lua_env, **(extra or {})}
         measured = wrk(server.base, script, env_, duration=d, connections=connections)
         row = {"scenario": name, "connections": connections, **measured, "note": note}
@@ -380,12 +392,20 @@ def run_scenarios(server: Server, args, env: dict, *, token: str, staff_token: s
             base = wrk(server.base, baseline_script, env_, duration=d, connections=connections)
             ratio = measured["rps"] / base["rps"]
             row.update(baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], ratio=ratio)
+        if bare_script and bare is not None:
+            base = wrk(bare.base, bare_script, env_, duration=d, connections=connections)
+            row.update(
+                bare_rps=base["rps"], bare_p50_ms=base["p50_ms"], bare_errors=base["errors"],
+                bare_ratio=measured["rps"] / base["rps"],
+            )  # fmt: skip
         results.append(row)
         print_row(row)
 
     print_header()
-    scenario("list a customer's attributes (GET, Bearer)", "list.lua", "list_baseline.lua")
-    scenario("upsert (PUT, 8 clients)", "upsert.lua", "upsert_baseline.lua", connections=8)
+    scenario("list a customer's attributes (GET, Bearer)", "list.lua", "list_baseline.lua", bare_script="list_bare.lua")
+    scenario(
+        "upsert (PUT, 8 clients)", "upsert.lua", "upsert_baseline.lua", connections=8, bare_script="upsert_bare.lua"
+    )
     # Latency scenarios: two clients, so p50 is the time one request takes, not time queued behind others.
     latency = min(2, c)
     finds = (("selective", "support_tier", "enterprise"), ("unselective", "auto_provision", "true"))
@@ -452,16 +472,18 @@ def print_header() -> None:
     print()
     print(
         f"{'scenario':<58} {'conns':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
-        f"{'base req/s':>10} {'ratio':>6}"
+        f"{'django req/s':>12} {'ratio':>6} {'wsgi req/s':>10} {'ratio':>6}"
     )
-    print("-" * 118)
+    print("-" * 138)
 
 
 def print_row(row: dict) -> None:
-    base = f"{row['baseline_rps']:>10.0f} {row['ratio']:>6.2f}" if "ratio" in row else f"{'':>10} {'':>6}"
+    """`django`: the bare Django view's baseline; `wsgi`: the bare WSGI app's (no Django)."""
+    base = f"{row['baseline_rps']:>12.0f} {row['ratio']:>6.2f}" if "ratio" in row else f"{'':>12} {'':>6}"
+    bare = f"{row['bare_rps']:>10.0f} {row['bare_ratio']:>6.2f}" if "bare_ratio" in row else f"{'':>10} {'':>6}"
     print(
         f"{row['scenario']:<58} {row['connections']:>5} {row['rps']:>8.0f} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
-        f"{row['errors']:>7} {base}",
+        f"{row['errors']:>7} {base} {bare}",
         flush=True,
     )
 

@@ -102,8 +102,9 @@ class DirectRepresentationMixin:
 
     def to_representation(self, instance) -> dict:
         data = {name: getattr(instance, name) for name in self.Meta.fields}
+        tz = timezone.get_current_timezone()  # once, not per field: it is a context-local lookup
         for name in self.timestamp_fields:
-            data[name] = timezone.localtime(data[name]).strftime(DATETIME_FORMAT)
+            data[name] = data[name].astimezone(tz).strftime(DATETIME_FORMAT)
         return data
 
 

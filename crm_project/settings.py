@@ -138,9 +138,11 @@ if _db.get("ENGINE") not in _SUPPORTED_ENGINES:
         "sqlite:////absolute/path/db.sqlite3 or postgres://user:password@host:5432/name"
     )
 DATABASES = {"default": _db}
-# Persistent connections on both databases; health checks drop a connection the server closed.
+# Persistent connections on both databases. No `SELECT 1` health check per request (a round trip each): a
+# connection the server closed is noticed from its socket at request start, without a round trip, and the
+# token lookup retries once on a new connection (crm_project/dbhealth.py).
 _db["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", default=60)
-_db["CONN_HEALTH_CHECKS"] = True
+_db["CONN_HEALTH_CHECKS"] = False
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db.setdefault("OPTIONS", {}).update(
         {
@@ -162,6 +164,13 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", default=5))
     # Every statement is bounded: a slow query cannot hold a worker forever (it ends as a 503).
     _db["OPTIONS"].setdefault("options", f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', default=15000)}")
+    # psycopg prepares a server-side-bound statement after this many runs on a connection (crm_project/rawrows.py:
+    # the hot paths' lookups). 0 turns prepared statements off, e.g. behind a PgBouncer older than 1.21 in
+    # transaction pooling mode, which cannot route a prepared statement to the server connection that holds it.
+    _prepare_threshold = env_int("DB_PREPARE_THRESHOLD", default=5)
+    if _prepare_threshold < 0:
+        raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD={_prepare_threshold} must be 0 (off) or more")
+    _db["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold or None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -170,11 +179,22 @@ try:
     CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(f"CACHE_URL: {exc} (e.g. locmemcache:// or redis://127.0.0.1:6379/1)") from exc
+# API throttle counters (crm_project/throttling.py): `shared` counts in the default cache (with Redis, every instance
+# together; two cache round trips per API request), `local` in each process's memory (no round trip; the limit then
+# holds per process).
+API_THROTTLE_CACHE = env.str("API_THROTTLE_CACHE", default="shared")
+if API_THROTTLE_CACHE not in {"shared", "local"}:
+    raise ImproperlyConfigured(f"API_THROTTLE_CACHE={API_THROTTLE_CACHE!r} must be shared or local")
 # django-environ keeps `?key_prefix=`/`?timeout=` lower-case for RedisCache, where Django reads only upper case
 # (so the prefix of two deployments sharing one Redis would be silently ignored).
 for _option in ("key_prefix", "timeout", "version", "key_function"):
     if _option in CACHES["default"]:
         CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
+CACHES["throttle"] = (
+    CACHES["default"]
+    if API_THROTTLE_CACHE == "shared"
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -258,8 +278,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "crm_project.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "crm_project.throttling.UserWindowThrottle",  # counters, not DRF's timestamp lists: see throttling.py
+        "crm_project.throttling.AnonWindowThrottle",
     ],
     # Per user (token or session) and per address for anonymous requests, counted in the configured cache.
     "DEFAULT_THROTTLE_RATES": {

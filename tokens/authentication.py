@@ -5,11 +5,13 @@ bearer request from that address answers 429 with Retry-After (a valid token inc
 continue until the window passes). DRF's own throttles run after authentication and so never see a 401.
 """
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
-from .models import ApiToken, digest
+from .models import digest
+from .selectors import active_token
 
 
 class FailedAuthenticationThrottle(SimpleRateThrottle):
@@ -62,8 +64,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        token = ApiToken.objects.active().select_related("user").filter(key_digest=digest(raw)).first()
-        if token is None or not token.user.is_active:
+        # One statement: the token, its user (active only) and the user's permissions (tokens/selectors.py).
+        token = active_token(digest(raw), timezone.now())
+        if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         token.touch()
         return token.user, token  # DRF sets request.auth = token: what other apps read to know which token acted

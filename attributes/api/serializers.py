@@ -1,8 +1,10 @@
 """Attribute API shapes. Serializers parse and render; every rule and every write lives in services.py."""
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from crm_project.api import (
+    DATETIME_FORMAT,
     DirectRepresentationMixin,
     NoUnknownFieldsMixin,
     SpecDateTimeField,
@@ -26,6 +28,23 @@ class AttributeSerializer(DirectRepresentationMixin, serializers.ModelSerializer
         model = Attribute
         fields = ["attribute_id", "customer_id", "attribute_name", "attribute_value", "created", "last_modified"]
         read_only_fields = fields
+
+    @classmethod
+    def render_rows(cls, rows) -> list[dict]:
+        """What `AttributeSerializer(attributes, many=True).data` renders, from rows of these fields in this order
+        (`selectors.customer_attribute_rows`): the list endpoint builds no model instance per row."""
+        tz = timezone.get_current_timezone()
+        return [
+            {
+                "attribute_id": attribute_id,
+                "customer_id": customer_id,
+                "attribute_name": name,
+                "attribute_value": value,
+                "created": created.astimezone(tz).strftime(DATETIME_FORMAT),
+                "last_modified": modified.astimezone(tz).strftime(DATETIME_FORMAT),
+            }
+            for attribute_id, customer_id, name, value, created, modified in rows
+        ]
 
 
 class BulkResultSerializer(AttributeSerializer):

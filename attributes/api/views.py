@@ -18,7 +18,7 @@ from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagina
 from crm_project.parsing import parse_id
 from customers.models import Customer
 
-from .. import csvio, filters, services
+from .. import csvio, filters, selectors, services
 from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission, has_permission
 from .serializers import (
@@ -151,14 +151,11 @@ class AttributeViewSet(viewsets.GenericViewSet):
     def upsert(self, request, *args, **kwargs):
         body = AttributePutSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        customer = Customer.objects.filter(pk=body.validated_data["customer_id"]).first()
-        if customer is None:
-            raise ValidationError({"customer_id": ["No customer with this id."]})
         if_none_match = request.headers.get("If-None-Match")
         if if_none_match is not None and if_none_match.strip() != "*":
             raise ValidationError({"If-None-Match": ["Only `*` (create only) is supported on PUT."]})
         outcome = services.attribute_upsert(
-            customer=customer,
+            customer=body.validated_data["customer_id"],  # by id: the write statement checks that it exists
             name=body.validated_data["attribute_name"],
             value=body.validated_data["attribute_value"],
             actor=request.user,
@@ -247,10 +244,10 @@ class AttributeViewSet(viewsets.GenericViewSet):
     )
     def list_for_customer(self, request, customer_id: int, *args, **kwargs):
         customer_id = object_id(customer_id)
-        attributes = list(Attribute.objects.filter(customer_id=customer_id).order_by("attribute_name"))
-        if not attributes and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
+        rows = selectors.customer_attribute_rows(customer_id)
+        if not rows and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
             raise Http404("No such customer.")
-        return Response(AttributeSerializer(attributes, many=True).data)
+        return Response(AttributeSerializer.render_rows(rows))
 
     @extend_schema(
         operation_id="attribute_list",

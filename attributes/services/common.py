@@ -12,7 +12,7 @@ from jobs.models import Job
 from .. import permissions, registry
 from ..models import Attribute, AttributeDefinition, NameReservation
 from ..permissions import Action
-from ..selectors import definitions_for
+from ..selectors import definition_for, definitions_for  # noqa: F401 (services import definitions_for from here)
 from ..validators import validate_attribute_name, validate_attribute_value
 
 
@@ -134,7 +134,7 @@ def normalize_and_validate(
             errors[field] = error.error_list
     if "attribute_name" not in errors:
         name = cleaned["attribute_name"]
-        definition = definitions.get(name) if definitions is not None else definitions_for([name]).get(name)
+        definition = definitions.get(name) if definitions is not None else definition_for(name)
         try:
             registry.check_defined(definition, name)
         except ValidationError as error:

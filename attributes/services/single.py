@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from customers.models import Customer
 
-from .. import history
+from .. import history, permissions
 from ..models import Attribute
 from ..permissions import Action
-from . import fastinsert
+from . import fastinsert, fastwrite
 from .bulk import ATTRIBUTE_COLUMNS
 from .common import (
+    NameReserved,
     PreconditionFailed,
     Result,
     UpsertResult,
@@ -62,9 +63,37 @@ def _locked(customer_id: int, name: str) -> Attribute | None:
     return Attribute.objects.select_for_update().filter(customer_id=customer_id, attribute_name=name).first()
 
 
+NO_CUSTOMER = "No customer with this id."
+
+
+def _upsert_in_one_statement(*, customer_id: int, name: str, value: str, actor, operation: str) -> UpsertResult | None:
+    """The common case in one statement (`fastwrite`); None when a concurrent writer makes it the general path's."""
+    now = timezone.now()
+    full_clean(Attribute(customer_id=customer_id, attribute_name=name, attribute_value=value, created=now,
+                         last_modified=now))  # fmt: skip
+    may_update = actor is None or permissions.may_upsert(actor, exists=True)
+    written = fastwrite.write(
+        customer_id=customer_id, name=name, value=value, may_update=may_update, actor=actor, operation=operation
+    )
+    match written.outcome:
+        case fastwrite.Outcome.CREATED:
+            return UpsertResult(written.attribute, Result.CREATED)
+        case fastwrite.Outcome.UPDATED:
+            return UpsertResult(written.attribute, Result.UPDATED)
+        case fastwrite.Outcome.UNCHANGED:
+            return UpsertResult(written.attribute, Result.UNCHANGED)
+        case fastwrite.Outcome.UPDATE_REFUSED:
+            authorize_upsert(actor, exists=True)  # raises PermissionDenied naming the update permission
+        case fastwrite.Outcome.NO_CUSTOMER:
+            raise ValidationError({"customer_id": NO_CUSTOMER})
+        case fastwrite.Outcome.RESERVED:
+            raise NameReserved([name])
+    return None
+
+
 def attribute_upsert(
     *,
-    customer: Customer,
+    customer: Customer | int,
     name: str,
     value: str,
     actor,
@@ -75,10 +104,25 @@ def attribute_upsert(
     """Create the attribute `name` on `customer`, or update its value if the customer already has it.
 
     Needs create permission; when the name exists the write is an update and needs update permission too.
-    `create_only` (HTTP `If-None-Match: *`) refuses to touch an existing attribute.
+    `create_only` (HTTP `If-None-Match: *`) refuses to touch an existing attribute. `customer` may be given by id
+    (the API does): a missing customer is a ValidationError on `customer_id`.
+
+    Without preconditions the write is one statement (`fastwrite`: the API's hot path); with them, or when a
+    concurrent writer got in between, the transaction below decides.
     """
     authorize_upsert(actor, exists=False)
     name, value = normalize_and_validate(name=name, value=value)
+    if if_match is None and not create_only:
+        customer_id = customer if isinstance(customer, int) else customer.pk
+        done = _upsert_in_one_statement(
+            customer_id=customer_id, name=name, value=value, actor=actor, operation=operation
+        )
+        if done is not None:
+            return done
+    if isinstance(customer, int):
+        customer = Customer.objects.filter(pk=customer).first()
+        if customer is None:
+            raise ValidationError({"customer_id": NO_CUSTOMER})
     with transaction.atomic():
         existing = _locked(customer.pk, name)
         for _attempt in range(_INSERT_ATTEMPTS):

@@ -43,6 +43,12 @@ def test_bench_runs_end_to_end_and_prints_the_table(wrk, tmp_path):
     assert len(rows) == 5
     assert all(row["requests"] > 0 and row["errors"] == 0 and row["p50_ms"] > 0 for row in rows.values())
     assert all(row["ratio"] > 0 for row in rows.values() if "ratio" in row)
+    # Both baselines beside the list and the upsert: the bare Django view and the bare WSGI app (no Django).
+    for scenario in ("list a customer's attributes (GET, Bearer)", "upsert (PUT, 8 clients)"):
+        row = rows[scenario]
+        assert row["baseline_rps"] > 0 and row["bare_rps"] > 0 and row["bare_errors"] == 0, row
+        assert row["bare_ratio"] == pytest.approx(row["rps"] / row["bare_rps"])
+    assert "wsgi req/s" in completed.stdout
     assert summary["bulk"]["speedup"] > 1
     assert summary["spec_workaround"]["workaround_s"] > 0
     jobs = summary["jobs"]

@@ -151,6 +151,12 @@ def test_anything_else_is_refused_by_the_ui_form_and_changes_nothing(ui, world):
         before = attribute_rows()
         for url in (create, update):
             response = ui.post(url, {"attribute_name": name, "attribute_value": value})
+            if "\x00" in value:
+                # NUL anywhere in a form is refused before any view (crm_project/input_guard.py: no database can
+                # store it), with a plain 400 naming the field.
+                assert response.status_code == 400, (url, name, value, response.status_code)
+                assert "attribute_value" in response.text
+                continue
             # The form comes back with the error (200, so htmx swaps it into the modal); nothing is saved.
             assert response.status_code == 200, (url, name, value, response.status_code)
             assert "invalid-feedback" in response.text or "alert-danger" in response.text

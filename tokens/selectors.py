@@ -1,0 +1,102 @@
+"""The bearer-token lookup of every API request: token, user and permission codenames in one SQL statement.
+
+The ORM would spend most of a request building and compiling the token query (`QuerySet.first`,
+`SQLCompiler.as_sql`), and a second round trip reading permissions. The statement here is built once per
+database vendor from the models' metadata; its rows are turned into model instances with the same converters
+the ORM applies. Nothing is cached across requests: a revoked or expired token, a deactivated user or a removed
+permission is refused by the very next request on every instance.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import InterfaceError, OperationalError, connection
+
+from crm_project import rawrows
+
+from .models import ApiToken
+
+_STATEMENTS: dict[str, "_Statement"] = {}
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    token_columns: int
+
+
+def _build() -> _Statement:
+    qn = connection.ops.quote_name
+    User = get_user_model()
+
+    def table(model) -> str:
+        return qn(model._meta.db_table)
+
+    def column(model, name: str) -> str:
+        return qn(model._meta.get_field(name).column)
+
+    user_perms = User._meta.get_field("user_permissions").remote_field.through
+    user_groups = User._meta.get_field("groups").remote_field.through
+    group_perms = Group._meta.get_field("permissions").remote_field.through
+    perm, ctype = table(Permission), table(ContentType)
+    perm_ct, perm_id = column(Permission, "content_type"), qn(Permission._meta.pk.column)
+    ct_id, app_label = qn(ContentType._meta.pk.column), column(ContentType, "app_label")
+    codename = column(Permission, "codename")
+    up_user, up_perm = column(user_perms, "user"), column(user_perms, "permission")
+    ug_user, ug_group = column(user_groups, "user"), column(user_groups, "group")
+    gp_group, gp_perm = column(group_perms, "group"), column(group_perms, "permission")
+    # The user's own and their groups' permissions (ModelBackend's two queries), as app_label.codename.
+    permissions = (
+        f"SELECT up.{up_user} AS uid, ct.{app_label} AS app, p.{codename} AS code FROM {table(user_perms)} up "
+        f"JOIN {perm} p ON p.{perm_id} = up.{up_perm} JOIN {ctype} ct ON ct.{ct_id} = p.{perm_ct} "
+        f"UNION SELECT ug.{ug_user}, ct.{app_label}, p.{codename} FROM {table(user_groups)} ug "
+        f"JOIN {table(group_perms)} gp ON gp.{gp_group} = ug.{ug_group} "
+        f"JOIN {perm} p ON p.{perm_id} = gp.{gp_perm} JOIN {ctype} ct ON ct.{ct_id} = p.{perm_ct}"
+    )
+    user_pk = qn(User._meta.pk.column)
+    selected = rawrows.columns(ApiToken, "t") + rawrows.columns(User, "u")
+    # Superusers hold every permission without a lookup (User.has_perm), so their rows skip the join.
+    sql = (
+        f"SELECT {', '.join(selected)}, perms.app, perms.code FROM {table(ApiToken)} t "
+        f"JOIN {table(User)} u ON u.{user_pk} = t.{column(ApiToken, 'user')} "
+        f"LEFT JOIN ({permissions}) perms ON perms.uid = u.{user_pk} AND NOT u.{column(User, 'is_superuser')} "
+        f"WHERE t.{column(ApiToken, 'key_digest')} = %s "
+        f"AND (t.{column(ApiToken, 'expires')} IS NULL OR t.{column(ApiToken, 'expires')} > %s) "
+        f"AND u.{column(User, 'is_active')}"
+    )
+    return _Statement(sql, len(ApiToken._meta.concrete_fields))
+
+
+def _rows(key_digest: str, now) -> tuple[_Statement, list[tuple]]:
+    statement = _STATEMENTS.get(connection.vendor)
+    if statement is None:
+        statement = _STATEMENTS[connection.vendor] = _build()
+    params = [key_digest, connection.ops.adapt_datetimefield_value(now)]
+    for attempt in range(2):
+        try:
+            return statement, rawrows.fetchall(statement.sql, params)
+        except (OperationalError, InterfaceError):
+            # The persistent connection died since the last request (the server restarted, a proxy dropped it):
+            # this is the request's first statement, a read outside any transaction, so run it once more on a new
+            # connection instead of paying a health check (`SELECT 1`) on every request.
+            if attempt or connection.in_atomic_block:
+                raise
+            connection.close()
+    raise AssertionError("unreachable")
+
+
+def active_token(key_digest: str, now) -> ApiToken | None:
+    """The unexpired token with this digest, its active user as `token.user`, and the user's permissions loaded
+    (`user._perm_cache`, what `ModelBackend.get_all_permissions` reads); None if there is no such token."""
+    statement, rows = _rows(key_digest, now)
+    if not rows:
+        return None
+    split = statement.token_columns
+    token = rawrows.instance(ApiToken, rows[0][:split])
+    user = rawrows.instance(get_user_model(), rows[0][split:-2])
+    if not user.is_superuser:
+        user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}
+    token.user = user  # fills the foreign key's cache, as select_related would
+    return token
