@@ -32,7 +32,10 @@ def test_add_attribute_appears_in_table_without_page_reload_or_page_errors(page,
     page.get_by_role("link", name="Acme Fiber Ltd").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Fiber Ltd")
 
-    # Survives only if nothing below reloads the page: the tab and every write swap in place.
+    # Survives only if nothing below reloads the page: the tab and every write swap in place. A click before htmx
+    # has processed the page is an ordinary link (progressive enhancement), so wait for the page to finish loading.
+    page.wait_for_load_state("load")
+    page.wait_for_function("window.htmx !== undefined")
     page.evaluate("window.__marker = 1")
     page.get_by_role("link", name="Attributes", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}{tab_url(customer)}")
