@@ -127,8 +127,15 @@ def webhook_update(*, actor, webhook: Webhook, **changes) -> Webhook:
 
 
 def webhook_delete(*, actor, webhook: Webhook) -> None:
+    """Delete the endpoint with its deliveries and their attempts.
+
+    Under the endpoint's row lock, which a worker recording a delivery's outcome takes too (`_record`): otherwise
+    an attempt the worker inserts while the delete cascades would reference a deleted delivery, and whichever
+    committed second would fail (`bench/webhooks.py` deleting endpoints during deliveries hit it as a 500)."""
     require_webhooks(actor)
-    webhook.delete()
+    with transaction.atomic():
+        if Webhook.objects.select_for_update().filter(pk=webhook.pk).exists():
+            webhook.delete()
 
 
 def webhook_rotate_secret(*, actor, webhook: Webhook) -> str:
@@ -231,8 +238,10 @@ def retry_delay(attempts: int, answer: transport.Answer) -> float | None:
 
 
 def _record(webhook: Webhook, delivery: Delivery, answer: transport.Answer, at: datetime) -> bool:
-    """Commit the outcome of one try; returns whether the endpoint is still enabled."""
+    """Commit the outcome of one try; returns whether the endpoint is still enabled (False if it was deleted)."""
     with transaction.atomic():
+        if not Webhook.objects.select_for_update().filter(pk=webhook.pk).exists():  # see webhook_delete
+            return False
         _log_attempt(delivery, answer, at)
         attempts = delivery.attempts + 1
         if answer.ok:

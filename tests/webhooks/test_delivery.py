@@ -221,3 +221,24 @@ def test_redirects_are_not_followed(hook, receiver, customer, settings):
 
     assert len(receiver.received) == 1  # one request, the redirect not followed
     assert Delivery.objects.get().status == Delivery.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_recorded_after_the_endpoint_was_deleted_is_dropped(manager, receiver, private_networks):
+    """A worker sends while someone deletes the endpoint: its record of the try must neither fail nor resurrect it
+    (before, the attempt referenced a delivery the delete had removed, and the second commit failed)."""
+    from webhooks.services import _record, webhook_delete
+
+    created = manager.post("/crm/webhook/", {"url": receiver.url, "event_types": ["*"]}, format="json").json()
+    make_attribute(make_customer(), "billing_method", "monthly")
+    dispatch_once()  # number the event, fan it out and send it
+    webhook = Webhook.objects.get(pk=created["webhook_id"])
+    delivery = Delivery.objects.filter(webhook=webhook).first()
+    answer = transport.Answer(status_code=204, duration_ms=1)
+
+    webhook_delete(actor=None, webhook=webhook)
+    still_enabled = _record(webhook, delivery, answer, timezone.now())
+
+    assert still_enabled is False
+    assert not Webhook.objects.filter(pk=created["webhook_id"]).exists()
+    assert not Delivery.objects.filter(pk=delivery.pk).exists()
