@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run import ACCOUNTS_SCRIPT, Server, manage, wrk  # noqa: E402
+from bench.run import ACCOUNTS_SCRIPT, Server, bench_env, manage, wrk  # noqa: E402
 
 DROP = "DROP INDEX IF EXISTS attribute_value_idx"
 CREATE = "CREATE INDEX IF NOT EXISTS attribute_value_idx ON attributes_attribute (attribute_value)"
@@ -37,18 +37,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    env = {
-        **dict(__import__("os").environ),
-        "DATABASE_URL": args.database_url,
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "API_THROTTLE_USER_RATE": "100000000/min",
-        "STATIC_ROOT": tempfile.mkdtemp(prefix="crm-bench-static-"),
-        "AXES_ENABLED": "false",
-    }
+    env = bench_env(args.database_url, tempfile.mkdtemp(prefix="crm-bench-static-"))
     token = re.search(r"^TOKEN=(\S+)", manage(env, "shell", "-c", ACCOUNTS_SCRIPT, capture=True), re.M).group(1)
     lua = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(args.customers)}
     runs: dict[str, list[dict]] = {"with index": [], "without index": []}

@@ -281,10 +281,9 @@ def workaround_versus_filter(server: Server, token: str, customers: int, sample:
     return {"workaround_s": scaled, "sample": sample, "ratio": scaled * 1000 / filter_p50_ms}
 
 
-def run(args) -> list[dict]:
-    database_url = prepare_database(args)
-    static_root = tempfile.mkdtemp(prefix="crm-bench-static-")
-    env = {
+def bench_env(database_url: str, static_root: str, **extra: str) -> dict:
+    """The environment of the product under benchmark: production settings on plain HTTP, throttles out of the way."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "bench-" + "x" * 50,
@@ -300,7 +299,14 @@ def run(args) -> list[dict]:
         "API_THROTTLE_ANON_RATE": "100000000/min",
         "STATIC_ROOT": static_root,
         "AXES_ENABLED": "false",
+        **extra,
     }
+
+
+def run(args) -> list[dict]:
+    database_url = prepare_database(args)
+    static_root = tempfile.mkdtemp(prefix="crm-bench-static-")
+    env = bench_env(database_url, static_root)
     db_label = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     print(f"== database: {db_label}; data set: {args.customers:,} customers, ~{args.attributes:,} attributes")
     manage(env, "migrate", "--noinput", "-v0")

@@ -16,7 +16,6 @@ created through `POST /crm/webhook/` with WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true (
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.jobs import WorkerProcess  # noqa: E402
-from bench.run import ACCOUNTS_SCRIPT, PYTHON, Server, manage, wrk  # noqa: E402
+from bench.run import ACCOUNTS_SCRIPT, PYTHON, Server, bench_env, manage, wrk  # noqa: E402
 
 
 class Receiver:
@@ -83,19 +82,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--bulk", type=int, default=5, help="1000-item bulk PUTs for the delivery rate")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url,
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "API_THROTTLE_USER_RATE": "100000000/min",
-        "STATIC_ROOT": tempfile.mkdtemp(prefix="crm-bench-static-"),
-        "AXES_ENABLED": "false",
-        "WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
-    }
+    env = bench_env(
+        args.database_url, tempfile.mkdtemp(prefix="crm-bench-static-"), WEBHOOKS_ALLOW_PRIVATE_NETWORKS="true"
+    )
     manage(env, "migrate", "--noinput", "-v0")
     accounts = manage(env, "shell", "-c", ACCOUNTS_SCRIPT, capture=True)
     token = re.search(r"^TOKEN=(\S+)", accounts, re.M).group(1)

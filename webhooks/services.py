@@ -275,6 +275,19 @@ def _record(webhook: Webhook, delivery: Delivery, answer: transport.Answer, at: 
 # --- Dispatching -------------------------------------------------------------------------------------------------
 
 
+def _queue(webhook: Webhook, events) -> list[Delivery]:
+    """Pending deliveries to `webhook` of those `events` it wants (fan-out and replay)."""
+    deliveries = [
+        Delivery(
+            webhook=webhook, event=e, message_id=e.event_id, event_type=e.type, sequence=e.sequence,
+            customer_id=e.customer_id,
+        )
+        for e in events
+        if webhook.wants(e.type, e.attribute_name)
+    ]  # fmt: skip
+    return Delivery.objects.bulk_create(deliveries)
+
+
 def fan_out() -> int:
     """Turn new events into pending deliveries for every enabled endpoint that wants them; returns how many."""
     created = 0
@@ -287,15 +300,7 @@ def fan_out() -> int:
                 batch = list(event_selectors.events_after(webhook.cursor)[:FAN_OUT_BATCH])
                 if not batch:
                     break
-                deliveries = [
-                    Delivery(
-                        webhook=webhook, event=e, message_id=e.event_id, event_type=e.type, sequence=e.sequence,
-                        customer_id=e.customer_id,
-                    )
-                    for e in batch
-                    if webhook.wants(e.type, e.attribute_name)
-                ]  # fmt: skip
-                Delivery.objects.bulk_create(deliveries)
+                deliveries = _queue(webhook, batch)
                 Webhook.objects.filter(pk=webhook.pk).update(cursor=batch[-1].sequence)
                 created += len(deliveries)
             if len(batch) < FAN_OUT_BATCH:
@@ -394,15 +399,7 @@ def run_replay(ctx: engine.JobContext) -> dict:
     while True:
         with ctx.chunk():
             batch = list(event_selectors.events_after(after).filter(sequence__lte=upto)[:FAN_OUT_BATCH])
-            deliveries = [
-                Delivery(
-                    webhook=webhook, event=e, message_id=e.event_id, event_type=e.type, sequence=e.sequence,
-                    customer_id=e.customer_id,
-                )
-                for e in batch
-                if webhook.wants(e.type, e.attribute_name)
-            ]  # fmt: skip
-            Delivery.objects.bulk_create(deliveries)
+            deliveries = _queue(webhook, batch)
             queued += len(deliveries)
             after = batch[-1].sequence if batch else upto
             ctx.commit(done=queued, checkpoint={"after": after, "queued": queued})
