@@ -8,6 +8,11 @@ together or not at all. Everything else a write records in the same transaction 
 one more CTE fed by `up`: the change event (the outbox row, `events/`) is one, next to `history`, and on SQLite a
 statement next to the history INSERT, so it costs no round trip of its own.
 
+Times are taken once the row is locked (`clock_timestamp()` in the statement; on SQLite after BEGIN IMMEDIATE):
+a writer that waited for another's lock writes after it, so its last_modified and history time must be later too,
+or the history would order the two writes the other way round (the two-instance scale-out test caught exactly
+that when the time was taken before the statement).
+
 SQLite has no data-modifying CTEs: there the same steps are statements in one `BEGIN IMMEDIATE` transaction, which
 holds the write lock from the start, so reading the stored row first races no one.
 
@@ -80,23 +85,24 @@ WITH reserved AS (
     WHERE customer_id = %(customer)s AND attribute_name = %(name)s FOR UPDATE
 ), up AS (
     INSERT INTO {n["attribute"]} (customer_id, attribute_name, attribute_value, created, last_modified)
-    SELECT c.{n["customer_pk"]}, %(name)s, %(value)s, %(now)s, %(now)s FROM {n["customer"]} c
+    SELECT c.{n["customer_pk"]}, %(name)s, %(value)s, t.at, t.at
+    FROM {n["customer"]} c, (SELECT clock_timestamp() AS at) t
     WHERE c.{n["customer_pk"]} = %(customer)s AND NOT EXISTS (SELECT 1 FROM reserved)
     ON CONFLICT (customer_id, attribute_name) DO UPDATE
-        SET attribute_value = EXCLUDED.attribute_value, last_modified = EXCLUDED.last_modified
+        SET attribute_value = EXCLUDED.attribute_value, last_modified = clock_timestamp()
         WHERE %(may_update)s AND {n["attribute"]}.attribute_value <> EXCLUDED.attribute_value
           AND EXISTS (SELECT 1 FROM old)
     RETURNING {_ATTRIBUTE_COLUMNS}, NOT EXISTS (SELECT 1 FROM old) AS inserted
 ), history AS (
     INSERT INTO {n["history"]} ({n["history_columns"]})
     SELECT up.attribute_id, up.customer_id, up.attribute_name, up.attribute_value, up.created, up.last_modified,
-        %(now)s, CASE WHEN up.inserted THEN '+' ELSE '~' END, %(user_id)s::bigint, NULL,
+        up.last_modified, CASE WHEN up.inserted THEN '+' ELSE '~' END, %(user_id)s::bigint, NULL,
         CASE WHEN up.inserted THEN %(create_op)s ELSE %(update_op)s END, %(channel)s, %(actor_name)s, %(token)s, '',
         CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END
     FROM up
 ), event AS (
     INSERT INTO {n["event"]} ({n["event_columns"]})
-    SELECT %(event_id)s::uuid, CASE WHEN up.inserted THEN %(created_type)s ELSE %(updated_type)s END, %(now)s,
+    SELECT %(event_id)s::uuid, CASE WHEN up.inserted THEN %(created_type)s ELSE %(updated_type)s END, up.last_modified,
         up.customer_id, up.attribute_id, up.attribute_name, up.attribute_value, '',
         CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END, %(actor_name)s, %(channel)s,
         %(token)s, %(batch)s::uuid
@@ -179,6 +185,7 @@ def _write_sqlite(params: dict) -> Written:
         unwritten = _unwritten(params, reserved=bool(reserved), customer_exists=bool(customer_exists), stored=stored)
         if unwritten is not None:
             return unwritten
+        params["now"] = timezone.now()  # after BEGIN IMMEDIATE: this write's place in the order (see above)
         now = connection.ops.adapt_datetimefield_value(params["now"])
         if stored is None:
             cursor.execute(

@@ -305,3 +305,48 @@ def test_concurrent_adds_through_gunicorn_workers_leave_exactly_one_row(gunicorn
     status, _, page = browser.request("GET", tab)
     assert status == 200
     assert rows[0][1] in page
+
+
+def test_a_write_that_waited_for_anothers_lock_is_later_in_time_and_in_history():
+    """Writer B starts while A holds the row's lock and writes after A: B's last_modified and history time must be
+    later than A's, so the newest history row is the stored value. (The one-statement upsert took its time before
+    the statement, i.e. before waiting; the two-instance scale-out test caught the history ordering the writes the
+    other way round.)"""
+    customer = make_customer()
+    services.attribute_upsert(customer=customer, name="plan", value="start", actor=None)
+    locked, b_started = threading.Event(), threading.Event()
+
+    def writer_a():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                row = Attribute.objects.select_for_update().get(customer=customer, attribute_name="plan")
+                locked.set()
+                b_started.wait(5)
+                time.sleep(0.3)  # B is waiting for this lock now (SQLite: for the write lock)
+                row.attribute_value = "from-a"
+                row.save()
+        finally:
+            connections.close_all()
+
+    def writer_b():
+        try:
+            locked.wait(5)
+            b_started.set()
+            services.attribute_upsert(customer=customer.pk, name="plan", value="from-b", actor=None)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer_a), threading.Thread(target=writer_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    stored = Attribute.objects.get(customer=customer, attribute_name="plan")
+    newest = stored.history.order_by("-history_date", "-history_id").first()
+    assert stored.attribute_value == "from-b"
+    assert newest.attribute_value == "from-b", [
+        (h.attribute_value, h.history_date) for h in stored.history.order_by("history_date")
+    ]
