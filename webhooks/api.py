@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from attributes.permissions import WebhooksApiPermission
-from crm_project.api import HeaderLimitOffsetPagination
+from crm_project.api import HeaderLimitOffsetPagination, object_id
 from jobs.api import accepted
 
 from . import selectors, services
@@ -173,7 +173,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     @extend_schema(operation_id="webhook_delivery_retry", request=None, responses={200: DeliverySerializer, **ERRORS})
     def retry(self, request, webhook_id, delivery_id):
         webhook = _webhook(webhook_id)
-        delivery = get_object_or_404(Delivery, webhook=webhook, pk=int(delivery_id))
+        delivery = get_object_or_404(Delivery, webhook=webhook, pk=object_id(delivery_id))
         delivery = _call(services.delivery_retry, actor=request.user, delivery=delivery)
         return Response(DeliverySerializer(selectors.delivery_with_attempts(delivery.pk)).data)
 

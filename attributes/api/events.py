@@ -9,6 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from crm_project.parsing import parse_int
 from events import selectors, services
 from events.filters import EventFilterSet
 
@@ -53,9 +54,10 @@ def _int_param(params, name: str, *, default: int, low: int, high: int) -> int:
     raw = params.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+    number = parse_int(raw, minimum=low, maximum=high)
+    if number is None:
         raise ValidationError({name: [f"Must be a whole number from {low} to {high}."]})
-    return int(raw)
+    return number
 
 
 class EventFeedViewSet(viewsets.GenericViewSet):
