@@ -1,10 +1,11 @@
 """The job engine's own rules, with handlers defined here: transactional start, lease, checkpoint, cancel,
 shutdown and the sweeper. The attribute jobs (rename, import) and the worker processes are tested elsewhere."""
 
+import threading
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -133,11 +134,20 @@ def test_run_here_reports_progress_after_each_chunk_and_returns_the_ended_job():
     assert seen == [(0, 5), (2, 5), (4, 5), (5, 5)]  # the total once known, then every committed chunk
 
 
+@pytest.mark.django_db(transaction=True)
 def test_run_here_follows_a_job_another_worker_holds_until_it_ends():
     job = engine.start("tests.count", params={"to": 2})
     assert runner.claim(str(job.pk), "other-worker") is not None
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, done=2, total=2)  # the other worker finished
 
-    ended = runner.run_here(job, poll_seconds=0.01)
+    def other_worker_finishes():
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, done=2, total=2, lease_owner="")
+        connection.close()  # this thread's own connection
 
-    assert ended.status == Job.Status.SUCCEEDED
+    timer = threading.Timer(0.3, other_worker_finishes)
+    timer.start()
+    seen = []
+    ended = runner.run_here(job, progress=lambda done, total: seen.append(done), poll_seconds=0.01)
+    timer.join()
+
+    assert ended.status == Job.Status.SUCCEEDED  # it waited for the other worker instead of returning at once
+    assert seen and seen[0] == 0  # progress read from the Job row while following
