@@ -6,9 +6,14 @@ class AttributesConfig(AppConfig):
     verbose_name = "Customer attributes"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from customers import extensions as customers
 
         from . import extensions, services, signals  # noqa: F401 (signals: connected; services: job kinds registered)
+        from .services import fastwrite
+
+        connection_created.connect(fastwrite.register_sqlite_function, dispatch_uid="attributes.fastwrite")
 
         customers.register_tab(extensions.ATTRIBUTES_TAB)
         customers.register_tab(extensions.HISTORY_TAB)

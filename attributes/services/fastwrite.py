@@ -5,16 +5,20 @@ round trips): CTEs lock the stored row (its previous value goes to history), che
 that no rename job holds the name, `INSERT … ON CONFLICT DO UPDATE … RETURNING` the attribute, and insert its
 history row from what that returned. A statement is atomic on its own, so the attribute and its history row commit
 together or not at all. Everything else a write records in the same transaction belongs in this statement too, as
-one more CTE fed by `up`: the change event (the outbox row, `events/`) is one, next to `history`, and on SQLite a
-statement next to the history INSERT, so it costs no round trip of its own.
+one more CTE fed by `up`: the change event (the outbox row, `events/`) is one, next to `history`, so it costs no
+round trip of its own.
 
-Times are taken once the row is locked (`clock_timestamp()` in the statement; on SQLite after BEGIN IMMEDIATE):
-a writer that waited for another's lock writes after it, so its last_modified and history time must be later too,
-or the history would order the two writes the other way round (the two-instance scale-out test caught exactly
-that when the time was taken before the statement).
+Times are taken once the row is locked (`clock_timestamp()` in the statement; on SQLite by `crm_fastwrite('now')`
+inside the statement, which holds the write lock from its start): a writer that waited for another's lock writes
+after it, so its last_modified and history time must be later too, or the history would order the two writes the
+other way round (the two-instance scale-out test caught exactly that when the time was taken before the statement).
 
-SQLite has no data-modifying CTEs: there the same steps are statements in one `BEGIN IMMEDIATE` transaction, which
-holds the write lock from the start, so reading the stored row first races no one.
+SQLite has no data-modifying CTEs, but it has triggers and functions written in Python: there the write is one
+`INSERT … SELECT … ON CONFLICT DO UPDATE … RETURNING` in autocommit (a statement is its own transaction, so no
+BEGIN or COMMIT), and two TEMP triggers made on each connection insert the history row and the event inside that
+statement, reading the actor, channel and ids from `crm_fastwrite(key)`, a function Django's SQLite connections
+define (`register_sqlite_function`). The triggers run only while a fast write is in progress on the thread, so
+every other write to the table is untouched, and nothing outside Django (the sqlite3 shell) ever sees them.
 
 `write` answers what happened; a case it cannot settle by itself (a concurrent writer inserted the name after the
 statement's snapshot, or deleted the customer) is `Outcome.RACE`, and the caller falls back to the general path.
@@ -22,6 +26,7 @@ statement's snapshot, or deleted the customer) is `Outcome.RACE`, and the caller
 
 import uuid
 from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 
@@ -169,60 +174,175 @@ def _unwritten(params: dict, *, reserved: bool, customer_exists: bool, stored: A
     return None
 
 
-def _write_sqlite(params: dict) -> Written:
+# --- SQLite: one INSERT … ON CONFLICT statement; per-connection TEMP triggers write its history row and event ---
+
+_WRITE: ContextVar[dict | None] = ContextVar("fastwrite_sqlite", default=None)
+_CONTEXT_FUNCTION = "crm_fastwrite"
+_TRIGGERS = ("crm_fastwrite_created", "crm_fastwrite_updated")
+
+
+def _context(key: str, *previous):
+    """The SQL function `crm_fastwrite(key)`: a value of the write in progress on this thread (NULL outside one).
+
+    'now' is taken at its first use, inside the statement, so after the statement holds the write lock; the
+    update's `crm_fastwrite('now', <stored value>)` also keeps the value it replaces. 'created' / 'updated' name
+    which trigger ran, so `write` knows which it was (and that the triggers exist)."""
+    current = _WRITE.get()
+    if current is None:
+        return None
+    if key == "now":
+        if previous:
+            current["previous"] = previous[0]
+        if "now" not in current:
+            current["now_value"] = timezone.now()
+            current["now"] = connection.ops.adapt_datetimefield_value(current["now_value"])
+        return current["now"]
+    if key in ("created", "updated"):
+        current["fired"] = key
+        return key
+    return current[key]
+
+
+def register_sqlite_function(sender, connection, **kwargs) -> None:
+    """`connection_created`: every SQLite connection Django opens knows `crm_fastwrite` (attributes/apps.py)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(_CONTEXT_FUNCTION, -1, _context)
+
+
+def _trigger_sql() -> list[str]:
+    """The TEMP triggers (this connection's only: nothing outside Django ever runs them) that record a fast
+    write's history row and change event inside its statement. They run only while `crm_fastwrite('active')` is
+    set, so every other write to the table (the ORM, bulk, jobs) is untouched."""
     n = _names()
-    with transaction.atomic(), connection.cursor() as cursor:  # BEGIN IMMEDIATE: the write lock, from the start
+    f = _CONTEXT_FUNCTION
+    table = n["attribute"]
+    statements = []
+    for trigger, when, kind, previous in (
+        (_TRIGGERS[0], "INSERT", "created", "''"),
+        (_TRIGGERS[1], "UPDATE", "updated", "OLD.attribute_value"),
+    ):
+        history_type = "'+'" if kind == "created" else "'~'"
+        operation = f"{f}('create_op')" if kind == "created" else f"{f}('update_op')"
+        event_type = f"{f}('created_type')" if kind == "created" else f"{f}('updated_type')"
+        statements.append(f"""
+CREATE TEMP TRIGGER IF NOT EXISTS {trigger} AFTER {when} ON main.{table} WHEN {f}('active') IS NOT NULL
+BEGIN
+    INSERT INTO {n["history"]} ({n["history_columns"]}) VALUES (
+        NEW.attribute_id, NEW.customer_id, NEW.attribute_name, NEW.attribute_value, NEW.created, NEW.last_modified,
+        NEW.last_modified, {history_type}, {f}('user_id'), NULL, {operation}, {f}('channel'), {f}('actor_name'),
+        {f}('token'), '', {previous});
+    INSERT INTO {n["event"]} ({n["event_columns"]}) VALUES (
+        {f}('event_id'), {event_type}, NEW.last_modified, NEW.customer_id, NEW.attribute_id, NEW.attribute_name,
+        NEW.attribute_value, '', {previous}, {f}('actor_name'), {f}('channel'), {f}('token'), {f}('batch'));
+    SELECT {f}('{kind}');
+END""")
+    return statements
+
+
+def _sqlite_sql() -> str:
+    n = _names()
+    f = _CONTEXT_FUNCTION
+    return f"""
+INSERT INTO {n["attribute"]} (customer_id, attribute_name, attribute_value, created, last_modified)
+SELECT c.{n["customer_pk"]}, %s, %s, {f}('now'), {f}('now') FROM {n["customer"]} c
+WHERE c.{n["customer_pk"]} = %s AND NOT EXISTS (
+    SELECT 1 FROM {n["reservation"]} r JOIN {n["job"]} j ON j.{n["job_pk"]} = r.job_id
+    WHERE r.name = %s AND j.status IN (SELECT value FROM json_each(%s)))
+ON CONFLICT (customer_id, attribute_name) DO UPDATE
+    SET attribute_value = excluded.attribute_value, last_modified = {f}('now', {n["attribute"]}.attribute_value)
+    WHERE %s AND {n["attribute"]}.attribute_value <> excluded.attribute_value
+RETURNING {_ATTRIBUTE_COLUMNS}
+"""
+
+
+def _sqlite_state_sql() -> str:
+    n = _names()
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {n['reservation']} r JOIN {n['job']} j ON j.{n['job_pk']} = r.job_id "
+        f"WHERE r.name = %s AND j.status IN (SELECT value FROM json_each(%s))), "
+        f"EXISTS (SELECT 1 FROM {n['customer']} WHERE {n['customer_pk']} = %s), old.* "
+        f"FROM (SELECT 1) AS one LEFT JOIN (SELECT {_ATTRIBUTE_COLUMNS} FROM {n['attribute']} "
+        "WHERE customer_id = %s AND attribute_name = %s) AS old ON 1"
+    )
+
+
+def _ensure_triggers(cursor) -> None:
+    """Create this connection's triggers once (at its first fast write: at connect time the tables may not exist
+    yet, e.g. while the test database migrates)."""
+    raw = connection.connection
+    if getattr(connection, "_fastwrite_triggers_on", None) is raw:
+        return
+    for statement in _trigger_sql():
+        cursor.execute(statement)
+    connection._fastwrite_triggers_on = raw
+
+
+def _write_sqlite(params: dict) -> Written:
+    import json
+
+    context = {
+        key: params[key]
+        for key in ("user_id", "actor_name", "channel", "token", "create_op", "update_op", "created_type",
+                    "updated_type")
+    }  # fmt: skip
+    context["active"] = 1
+    context["event_id"] = params["event_id"].hex
+    context["batch"] = params["batch"].hex if params["batch"] else None
+    active = json.dumps(params["active"])
+    reset = _WRITE.set(context)
+    try:
+        # Inside a caller's transaction, a savepoint keeps it usable if the statement fails.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
+            _ensure_triggers(cursor)
+            # Autocommit: one statement is its own transaction, so the attribute, its history row and its event
+            # (the triggers) commit together or not at all, without BEGIN and COMMIT statements.
+            cursor.execute(
+                _sqlite_sql(),
+                [params["name"], params["value"], params["customer"], params["name"], active, params["may_update"]],
+            )
+            row = cursor.fetchone()
+            if row is not None and "fired" not in context:
+                # The table was rebuilt since the triggers were made (a migration in this process drops them
+                # with it): record this write the long way, then make them again for the next.
+                _record_untriggered(cursor, context, rawrows.instance(Attribute, row))
+                connection._fastwrite_triggers_on = None
+                _ensure_triggers(cursor)
+    finally:
+        _WRITE.reset(reset)
+    if row is not None:
+        attribute = rawrows.instance(Attribute, row)
+        return Written(Outcome.CREATED if context["fired"] == "created" else Outcome.UPDATED, attribute)
+    with connection.cursor() as cursor:  # nothing written: why (the same decision as PostgreSQL's)
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {n['reservation']} r JOIN {n['job']} j ON j.{n['job_pk']} = r.job_id "
-            f"WHERE r.name = %s AND j.status IN ({', '.join(['%s'] * len(params['active']))})), "
-            f"EXISTS (SELECT 1 FROM {n['customer']} WHERE {n['customer_pk']} = %s), old.* "
-            f"FROM (SELECT 1) AS one LEFT JOIN (SELECT {_ATTRIBUTE_COLUMNS} FROM {n['attribute']} "
-            "WHERE customer_id = %s AND attribute_name = %s) AS old ON 1",
-            [params["name"], *params["active"], params["customer"], params["customer"], params["name"]],
+            _sqlite_state_sql(), [params["name"], active, params["customer"], params["customer"], params["name"]]
         )
         reserved, customer_exists, *old = cursor.fetchone()
-        stored = rawrows.instance(Attribute, old) if old[0] is not None else None
-        unwritten = _unwritten(params, reserved=bool(reserved), customer_exists=bool(customer_exists), stored=stored)
-        if unwritten is not None:
-            return unwritten
-        params["now"] = timezone.now()  # after BEGIN IMMEDIATE: this write's place in the order (see above)
-        now = connection.ops.adapt_datetimefield_value(params["now"])
-        if stored is None:
-            cursor.execute(
-                f"INSERT INTO {n['attribute']} (customer_id, attribute_name, attribute_value, created, last_modified) "
-                f"VALUES (%s, %s, %s, %s, %s) RETURNING {_ATTRIBUTE_COLUMNS}",
-                [params["customer"], params["name"], params["value"], now, now],
-            )
-        else:
-            cursor.execute(
-                f"UPDATE {n['attribute']} SET attribute_value = %s, last_modified = %s WHERE attribute_id = %s "
-                f"RETURNING {_ATTRIBUTE_COLUMNS}",
-                [params["value"], now, stored.attribute_id],
-            )
-        attribute = rawrows.instance(Attribute, cursor.fetchone())
-        inserted = stored is None
-        cursor.execute(
-            f"INSERT INTO {n['history']} ({n['history_columns']}) VALUES ({', '.join(['%s'] * 16)})",
-            [
-                attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
-                connection.ops.adapt_datetimefield_value(attribute.created), now, now, "+" if inserted else "~",
-                params["user_id"], None, params["create_op"] if inserted else params["update_op"], params["channel"],
-                params["actor_name"], params["token"], "", "" if inserted else stored.attribute_value,
-            ],
-        )  # fmt: skip
-        (event,) = events.event_rows(
-            [
-                events.Change(
-                    kind="+" if inserted else "~", occurred_at=params["now"], customer_id=attribute.customer_id,
-                    attribute_id=attribute.attribute_id, attribute_name=attribute.attribute_name,
-                    attribute_value=attribute.attribute_value,
-                    previous_value="" if inserted else stored.attribute_value,
-                )
-            ],
-            username=params["actor_name"], channel=params["channel"], token_name=params["token"],
-        )  # fmt: skip
-        event = [now if column == "occurred_at" else value for column, value in zip(events.COLUMNS, event, strict=True)]
-        cursor.execute(
-            f"INSERT INTO {n['event']} ({n['event_columns']}) VALUES ({', '.join(['%s'] * len(event))})", event
-        )
-        return Written(Outcome.CREATED if inserted else Outcome.UPDATED, attribute)
+    stored = rawrows.instance(Attribute, old) if old[0] is not None else None
+    unwritten = _unwritten(params, reserved=bool(reserved), customer_exists=bool(customer_exists), stored=stored)
+    return unwritten or Written(Outcome.RACE)
+
+
+def _record_untriggered(cursor, context: dict, attribute: Attribute) -> None:
+    """The triggers' two rows, written by statements (see `_write_sqlite`): only after a table rebuild."""
+    n = _names()
+    inserted = "previous" not in context
+    context["fired"] = "created" if inserted else "updated"
+    previous = "" if inserted else context["previous"]
+    now = context["now"]
+    cursor.execute(
+        f"INSERT INTO {n['history']} ({n['history_columns']}) VALUES ({', '.join(['%s'] * 16)})",
+        [
+            attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
+            connection.ops.adapt_datetimefield_value(attribute.created), now, now, "+" if inserted else "~",
+            context["user_id"], None, context["create_op" if inserted else "update_op"], context["channel"],
+            context["actor_name"], context["token"], "", previous,
+        ],
+    )  # fmt: skip
+    cursor.execute(
+        f"INSERT INTO {n['event']} ({n['event_columns']}) VALUES ({', '.join(['%s'] * len(events.COLUMNS))})",
+        [
+            context["event_id"], context["created_type" if inserted else "updated_type"], now, attribute.customer_id,
+            attribute.attribute_id, attribute.attribute_name, attribute.attribute_value, "", previous,
+            context["actor_name"], context["channel"], context["token"], context["batch"],
+        ],
+    )  # fmt: skip
