@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -338,3 +339,18 @@ class StrictBrowsableAPIRenderer(BrowsableAPIRenderer):
         context = super().get_context(*args, **kwargs)
         context["code_style"] = None
         return context
+
+
+class FastContentNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation, answered at once for what integrations send: no `Accept`, `*/*` or exactly the first
+    renderer's type (JSON), without `?format=`. DRF parses and ranks the Accept list on every request to reach the
+    same answer (the first renderer and its media type): 5% of the hottest GET in the profile (issue 17)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        first = renderers[0] if renderers else None
+        if first is not None and not format_suffix:
+            accept = request.META.get("HTTP_ACCEPT")
+            param = self.settings.URL_FORMAT_OVERRIDE
+            if accept in (None, "", "*/*", first.media_type) and not (param and param in request.query_params):
+                return first, first.media_type
+        return super().select_renderer(request, renderers, format_suffix)

@@ -10,8 +10,10 @@ has run it `prepare_threshold` times (5; `DB_PREPARE_THRESHOLD`) and afterwards 
 planning it: a third of the database's work for these short queries.
 """
 
+import datetime
 from functools import cache
 
+from django.conf import settings
 from django.db import connection, models
 
 
@@ -19,12 +21,24 @@ def _fields(model: type[models.Model], names: tuple[str, ...] | None) -> list[mo
     return list(model._meta.concrete_fields) if names is None else [model._meta.get_field(n) for n in names]
 
 
+def _sqlite_utc_datetime(value, expression, connection):
+    """SQLite's datetime converter for Django's own columns, which the sqlite3 module has already parsed (naive, in
+    UTC, the connection's time zone): only the time zone to add, without `convert_datetimefield_value`'s settings
+    and awareness checks on each of a list's values."""
+    if value.__class__ is datetime.datetime and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)
+    return connection.ops.convert_datetimefield_value(value, expression, connection)
+
+
 @cache
 def _converters(model: type[models.Model], names: tuple[str, ...] | None, vendor: str) -> tuple[tuple, ...]:
     result = []
+    utc = vendor == "sqlite" and settings.USE_TZ and connection.timezone_name == "UTC"
     for index, field in enumerate(_fields(model, names)):
         col = field.get_col(model._meta.db_table)
         found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if utc and field.get_internal_type() == "DateTimeField":
+            found = [_sqlite_utc_datetime if f == connection.ops.convert_datetimefield_value else f for f in found]
         if found:
             result.append((index, tuple(found), col))
     return tuple(result)

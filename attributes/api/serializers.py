@@ -1,10 +1,8 @@
 """Attribute API shapes. Serializers parse and render; every rule and every write lives in services.py."""
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from crm_project.api import (
-    DATETIME_FORMAT,
     DirectRepresentationMixin,
     NoUnknownFieldsMixin,
     SpecDateTimeField,
@@ -32,19 +30,9 @@ class AttributeSerializer(DirectRepresentationMixin, serializers.ModelSerializer
     @classmethod
     def render_rows(cls, rows) -> list[dict]:
         """What `AttributeSerializer(attributes, many=True).data` renders, from rows of these fields in this order
-        (`selectors.customer_attribute_rows`): the list endpoint builds no model instance per row."""
-        tz = timezone.get_current_timezone()
-        return [
-            {
-                "attribute_id": attribute_id,
-                "customer_id": customer_id,
-                "attribute_name": name,
-                "attribute_value": value,
-                "created": created.astimezone(tz).strftime(DATETIME_FORMAT),
-                "last_modified": modified.astimezone(tz).strftime(DATETIME_FORMAT),
-            }
-            for attribute_id, customer_id, name, value, created, modified in rows
-        ]
+        with the times already text (`selectors.customer_attribute_rows`): no model instance per row."""
+        fields = cls.Meta.fields
+        return [dict(zip(fields, row, strict=True)) for row in rows]
 
 
 class BulkResultSerializer(AttributeSerializer):

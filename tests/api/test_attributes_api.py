@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -554,10 +555,19 @@ def test_every_attribute_response_has_exactly_the_specified_keys(world, full):
         assert TIMESTAMP_RE.match(shape["last_modified"]), shape["last_modified"]
 
 
-@pytest.mark.parametrize("zone", ["Europe/Berlin", "UTC", "America/New_York"])
-def test_timestamps_are_in_the_configured_time_zone(zone, world, full):
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("endpoint", ["detail", "customer list"])
+def test_timestamps_are_in_the_configured_time_zone(zone, endpoint, world, full):
+    """Both the serializer (detail) and the list's SQL formatting (the database formats the customer's list)."""
+    Attribute.objects.filter(pk=world.attribute.pk).update(
+        created=datetime(2024, 3, 31, 0, 59, 59, 999999, tzinfo=UTC)  # a DST change in Berlin, and a truncation
+    )
     with override_settings(TIME_ZONE=zone):
-        body = full.get(f"/crm/attribute/attribute_id/{world.attribute.pk}").json()
+        if endpoint == "detail":
+            body = full.get(f"/crm/attribute/attribute_id/{world.attribute.pk}").json()
+        else:
+            listed = full.get(f"/crm/attribute/customer_id/{world.customer.pk}").json()
+            (body,) = [item for item in listed if item["attribute_id"] == world.attribute.pk]
 
     world.attribute.refresh_from_db()
     local = ZoneInfo(zone)
