@@ -315,6 +315,8 @@ def run(args) -> list[dict]:
     manage(env, "seed_bench", "--customers", str(args.customers), "--attributes", str(args.attributes))
     seed_s = time.monotonic() - seed_started
     print(f"seed_bench: {seed_s:.0f} s")
+    # Jobs an interrupted run left queued (a rename holds its names: every PUT of them would answer 409).
+    manage(env, "run_worker", "--batch", "--worker-id", "bench-drain")
     tokens = manage(env, "shell", "-c", ACCOUNTS_SCRIPT, capture=True)
     token = re.search(r"^TOKEN=(\S+)", tokens, re.M).group(1)
     staff_token = re.search(r"^STAFF_TOKEN=(\S+)", tokens, re.M).group(1)
