@@ -145,6 +145,11 @@ class AttributeDefinition(models.Model):
     protected = models.BooleanField(
         default=False, help_text="Deleting it from a customer needs the name typed as confirmation."
     )
+    sensitive = models.BooleanField(
+        default=False,
+        help_text="A secret (an API key…): its values are stored encrypted and shown only to users with "
+        "view_sensitive_customer_attribute.",
+    )
     created = models.DateTimeField(auto_now_add=True)
     last_modified = models.DateTimeField(auto_now=True)
 

@@ -236,3 +236,21 @@ class RenameAllApiPermission(BasePermission):
             return True
         require_rename_all(request.user)  # raises PermissionDenied with the message naming the permission
         return True
+
+
+class RegistryApiPermission(BasePermission):
+    """DRF: reading the registry needs `view_customer_attribute` (the Attributes tab shows the same hints to anyone
+    who may see attributes); changing it needs `manage_attribute_registry`."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method == "OPTIONS":
+            return True
+        if request.method in self.SAFE:
+            require(request.user, Action.VIEW)
+        else:
+            require_registry(request.user, REGISTRY_WRITE_MESSAGE)
+        return True

@@ -2,6 +2,7 @@
 
 from django.urls import re_path
 
+from .definitions import DefinitionViewSet
 from .events import EventFeedViewSet
 from .history import AttributeHistoryViewSet
 from .imports import AttributeImportViewSet
@@ -22,6 +23,12 @@ urlpatterns = [
         rf"^attribute/attribute_id/{ID.format('attribute_id')}/history/?$",
         AttributeHistoryViewSet.as_view({"get": "for_attribute"}),
         name="attribute-history",
+    ),
+    re_path(r"^attribute/definition/?$", DefinitionViewSet.as_view({"get": "list"}), name="attribute-definitions"),
+    re_path(
+        r"^attribute/definition/(?P<name>[^/]+)/?$",
+        DefinitionViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="attribute-definition",
     ),
     re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),

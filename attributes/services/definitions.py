@@ -12,7 +12,8 @@ from .. import permissions
 from ..models import AttributeDefinition
 
 # What a caller may set; created and last_modified are the database's.
-FIELDS = ("name", "description", "value_type", "choices", "pattern", "example", "dependent_systems", "protected")
+FIELDS = ("name", "description", "value_type", "choices", "pattern", "example", "dependent_systems", "protected",
+          "sensitive")  # fmt: skip
 
 
 def _authorize(actor) -> None:
