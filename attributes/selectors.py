@@ -51,12 +51,18 @@ def customer_attribute_rows(customer_id: int) -> list[list]:
     request (`crm_project.rawrows`: a prepared statement on PostgreSQL); `AttributeSerializer.render_rows` renders
     them."""
     table = connection.ops.quote_name(Attribute._meta.db_table)
+    definitions = connection.ops.quote_name(AttributeDefinition._meta.db_table)
     fields = CUSTOMER_ATTRIBUTE_FIELDS
+    # Two more columns, in the same statement: the ciphertext and whether the name is marked sensitive (masking).
     sql = (
-        f"SELECT {', '.join(rawrows.columns(Attribute, names=fields))} FROM {table} "
-        "WHERE customer_id = %s ORDER BY attribute_name"
+        f"SELECT {', '.join(rawrows.columns(Attribute, 'a', names=fields))}, a.value_ciphertext, "
+        f"EXISTS (SELECT 1 FROM {definitions} d WHERE d.name = a.attribute_name AND d.sensitive) "
+        f"FROM {table} a WHERE a.customer_id = %s ORDER BY a.attribute_name"
     )
-    return [rawrows.converted(Attribute, row, fields) for row in rawrows.fetchall(sql, [customer_id])]
+    return [
+        [*rawrows.converted(Attribute, row[:6], fields), row[6], bool(row[7])]
+        for row in rawrows.fetchall(sql, [customer_id])
+    ]
 
 
 def definition_for(name: str) -> AttributeDefinition | None:
