@@ -128,8 +128,19 @@ def attribute_rows(customer) -> list[Attribute]:
     edit, delete = (
         reverse(name, args=[customer.pk, 0]).rsplit("/0/", 1) for name in ("attributes:update", "attributes:delete")
     )
+    from .sensitive import MASK, Presenter
+
     for attribute in attributes:
         attribute.definition = definitions.get(attribute.attribute_name)  # its description on hover/focus
+        # Rendering copies: a sensitive value is never in the page (the Reveal control fetches it, recorded).
+        attribute.sensitive = Presenter.is_hidden(
+            value=attribute.attribute_value,
+            ciphertext=attribute.value_ciphertext,
+            name_sensitive=bool(attribute.definition and attribute.definition.sensitive),
+        )
+        if attribute.sensitive:
+            attribute.attribute_value = MASK
+            attribute.value_ciphertext = ""
         attribute.edit_url = f"{edit[0]}/{attribute.attribute_id}/{edit[1]}"
         attribute.delete_url = f"{delete[0]}/{attribute.attribute_id}/{delete[1]}"
     return attributes
@@ -151,7 +162,11 @@ def history_page(customer, page_number, user) -> tuple[Page, list[HistoryRow]]:
     records = history_records(customer_id=customer.pk).only(*HISTORY_FIELDS)
     page = CappedPaginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
     current = dict(customer.attributes.values_list("attribute_name", "attribute_value"))
-    return page, [HistoryRow(record, restorable(record, current, user)) for record in page]
+    from .sensitive import mask_records
+
+    restorable_records = [(record, restorable(record, current, user)) for record in page]
+    mask_records(page)  # "value changed", never the value; not restorable (history keeps no sensitive value)
+    return page, [HistoryRow(record, ok and not record.sensitive) for record, ok in restorable_records]
 
 
 def restorable(record, current: dict[str, str], user) -> bool:
@@ -236,7 +251,9 @@ def usage_report(*, name_prefix: str = "", offset: int = 0, limit: int | None = 
                 customers=row.customers,
                 distinct_values=row.distinct_values,
                 last_modified=row.last_modified,
-                top_values=[(value, count) for value, count in row.top_values],
+                top_values=[]
+                if definition is not None and definition.sensitive
+                else [(value, count) for value, count in row.top_values],
                 defined=definition is not None,
                 description=definition.description if definition is not None else "",
             )

@@ -238,3 +238,23 @@ class Presenter:
             batch_size=500,
         )  # fmt: skip
         self._reads = []
+
+
+def mask_records(records, *, value_fields=("attribute_value", "previous_value")) -> None:
+    """History rows or change events, in place: a sensitive one (a token, or a name marked sensitive whose rows the
+    marking job has not reached yet) gets `sensitive = True` and its values None. Whoever reads: history and events
+    keep only that the value changed. One query for the names."""
+    records = list(records)
+    names = {r.attribute_name for r in records} | {r.previous_name for r in records if r.previous_name}
+    marked = set()
+    if names:
+        from .models import AttributeDefinition
+
+        marked = set(AttributeDefinition.objects.filter(name__in=names, sensitive=True).values_list("name", flat=True))
+    for record in records:
+        hidden = record.attribute_name in marked or (record.previous_name or "") in marked
+        hidden = hidden or any(is_token(getattr(record, field)) for field in value_fields)
+        record.sensitive = hidden
+        if hidden:
+            for field in value_fields:
+                setattr(record, field, None)

@@ -18,6 +18,7 @@ customer_patterns = [
     path("history/<id:history_id>/restore/", history.AttributeRestoreView.as_view(), name="restore"),
     path("<id:attribute_id>/edit/", tab.AttributeUpdateView.as_view(), name="update"),
     path("<id:attribute_id>/delete/", tab.AttributeDeleteView.as_view(), name="delete"),
+    path("<id:attribute_id>/reveal/", tab.AttributeRevealView.as_view(), name="reveal"),
 ]
 
 site_patterns = [

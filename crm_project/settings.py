@@ -262,6 +262,8 @@ if HISTORY_RETENTION_DAYS is not None and HISTORY_RETENTION_DAYS < 1:
 ATTRIBUTES_RENAME_CHUNK = env_int("ATTRIBUTES_RENAME_CHUNK", default=1000)
 # Rows per transaction of the jobs that encrypt, decrypt or re-encrypt sensitive values.
 ATTRIBUTES_SENSITIVE_CHUNK = env_int("ATTRIBUTES_SENSITIVE_CHUNK", default=2000)
+# Seconds a revealed sensitive value stays visible in the Attributes tab before it is hidden again.
+ATTRIBUTES_REVEAL_SECONDS = env_int("ATTRIBUTES_REVEAL_SECONDS", default=20)
 
 # `make bench` mounts bare-SQL baseline views under /bench/ for comparison; off everywhere else.
 CRM_BENCH = env_bool("CRM_BENCH", default=False)

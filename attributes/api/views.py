@@ -341,7 +341,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         attributes = filters.exported_attributes(
             params, customers=Customer.objects.all(), extra_params={"format"}, attributes=attributes
         )
-        return csvio.csv_response(attributes, filename)
+        return csvio.csv_response(attributes, filename, user=request.user)
 
 
 def _bulk_errors(errors) -> Response:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .. import permissions, sensitive
-from ..models import Attribute, AttributeDefinition
+from ..models import Attribute, AttributeDefinition, AttributeNameUsage
 
 # What a caller may set; created and last_modified are the database's.
 FIELDS = ("name", "description", "value_type", "choices", "pattern", "example", "dependent_systems", "protected",
@@ -39,6 +39,8 @@ def _start_job(definition: AttributeDefinition, *, was: bool, actor):
     """The job that encrypts (or decrypts) the name's stored values, when the flag changed and values exist."""
     if definition.sensitive == was:
         return None
+    if definition.sensitive:  # the usage audit's stored most common values of the name go at once
+        AttributeNameUsage.objects.filter(name=definition.name).update(top_values=[])
     has_values = Attribute.objects.filter(attribute_name=definition.name).exists()
     if definition.sensitive:  # history and events may hold plain values even when no customer has it now
         has_values = has_values or Attribute.history.filter(attribute_name=definition.name).exists()
