@@ -146,6 +146,13 @@ def attribute_rows(customer) -> list[Attribute]:
     return attributes
 
 
+def reveal_log(**filters) -> QuerySet:
+    """Reads of sensitive values, newest first (the Reveal log page and `GET /crm/attribute/reveal-log/`)."""
+    from .models import SensitiveReveal
+
+    return SensitiveReveal.objects.filter(**filters).order_by("-at", "-id")
+
+
 def history_records(**filters) -> QuerySet:
     """History rows (of a customer: `customer_id=`, of one attribute: `attribute_id=`), newest first."""
     return Attribute.history.filter(**filters).order_by("-history_date", "-history_id")

@@ -180,8 +180,11 @@ class Presenter:
     def __init__(self, user, channel: str, *, record: bool = True):
         from .permissions import may_view_sensitive
 
+        from .history import token_name
+
         self.user = user
         self.channel = channel
+        self.token = token_name()  # now: a streamed export records its reads after the request has returned
         self.may_view = may_view_sensitive(user)
         self.record = record
         self._reads: list[tuple[int, str]] = []
@@ -223,12 +226,11 @@ class Presenter:
         """Record the reads of sensitive values so far (one multi-row INSERT)."""
         if not self._reads:
             return
-        from .history import token_name
         from .models import SensitiveReveal
 
         user = self.user if getattr(self.user, "is_authenticated", False) else None
         username = user.get_username() if user is not None else ""
-        token = token_name()
+        token = self.token
         SensitiveReveal.objects.bulk_create(
             [
                 SensitiveReveal(user=user, username=username, token_name=token, customer_id=customer_id,

@@ -7,10 +7,11 @@ Add/Edit dialog).
 
 from django.contrib import messages
 from django.http import HttpResponseRedirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
+from crm_project.paging import CappedPaginator
 
 from .. import permissions, selectors, services
 from ..forms import AttributeDefinitionForm
@@ -48,6 +49,10 @@ class DefinitionFormMixin(RegistryPermissionMixin):
     def form_valid(self, form):
         self.object = self.save(form)
         messages.success(self.request, f"Definition {self.object.name} {self.verb}.")
+        if getattr(self.object, "job", None) is not None:
+            verb = "Encrypting" if self.object.sensitive else "Decrypting"
+            messages.info(self.request, f"{verb} the stored values of {self.object.name} in the background.")
+            return HttpResponseRedirect(reverse("jobs:detail", args=[self.object.job.pk]))
         return HttpResponseRedirect(self.get_success_url())
 
     def save(self, form) -> AttributeDefinition:
@@ -70,6 +75,18 @@ class DefinitionUpdateView(DefinitionFormMixin, UpdateView):
 
     def save(self, form) -> AttributeDefinition:
         return services.definition_update(definition=self.object, actor=self.request.user, **form.cleaned_data)
+
+
+class RevealLogView(RegistryPermissionMixin, ListView):
+    """Every read of a sensitive value (Reveal clicks, API reads, exports), newest first."""
+
+    template_name = "attributes/reveal_log.html"
+    context_object_name = "reveals"
+    paginate_by = 100
+    paginator_class = CappedPaginator
+
+    def get_queryset(self):
+        return selectors.reveal_log()
 
 
 class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):

@@ -216,7 +216,7 @@ class AttributeRevealView(AttributeObjectMixin, CustomerAttributesView):
             name=self.attribute.attribute_name,
             value=self.attribute.attribute_value,
             ciphertext=self.attribute.value_ciphertext,
-            name_sensitive=True,
+            name_sensitive=sensitive.name_is_sensitive(self.attribute.attribute_name),
         )
         presenter.flush()
         context = self.get_context_data(value=value, seconds=settings.ATTRIBUTES_REVEAL_SECONDS)

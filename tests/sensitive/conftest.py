@@ -26,3 +26,8 @@ def customer(db):
 def secret(api_key, customer):
     """The customer's api_key, written through the service as every path writes it."""
     return services.attribute_upsert(customer=customer, name="api_key", value=SECRET, actor=None).attribute
+
+
+# The security tests' world and the webhook tests' receiver, for the sweep and the payload test.
+from tests.security.conftest import world  # noqa: E402, F401
+from tests.webhooks.conftest import hook, manager, private_networks, receiver  # noqa: E402, F401
