@@ -178,9 +178,8 @@ class Presenter:
     is marked sensitive (a row the marking job has not reached yet)."""
 
     def __init__(self, user, channel: str, *, record: bool = True):
-        from .permissions import may_view_sensitive
-
         from .history import token_name
+        from .permissions import may_view_sensitive
 
         self.user = user
         self.channel = channel

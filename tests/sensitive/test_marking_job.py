@@ -103,3 +103,12 @@ def test_marking_an_unused_name_starts_no_job(api):
 
     assert response.status_code == 201 and "job_id" not in response.json()
     assert not Job.objects.exists()
+
+
+def test_renaming_a_sensitive_name_across_customers_is_refused(secret, api):
+    client = api("update_customer_attribute", "delete_customer_attribute", "manage_attribute_registry")
+
+    response = client.post("/crm/attribute/rename", {"old_name": "api_key", "new_name": "key"}, format="json")
+
+    assert response.status_code == 400
+    assert "sensitive" in str(response.json()) and "unmark" in str(response.json())
