@@ -112,3 +112,20 @@ def test_renaming_a_sensitive_name_across_customers_is_refused(secret, api):
 
     assert response.status_code == 400
     assert "sensitive" in str(response.json()) and "unmark" in str(response.json())
+
+
+def test_an_import_file_with_sensitive_values_is_not_kept_after_its_job(api_key, customer, client):
+    from attributes.services.imports import import_start
+
+    job = import_start(
+        text=f"customer_id,attribute_name,attribute_value\n{customer.pk},api_key,sk_imported_8Hq\n",
+        filename="keys.csv",
+        actor=None,
+    )
+    runner.run_here(job)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.payload == ""
+    stored = Attribute.objects.get(customer=customer, attribute_name="api_key")
+    assert sensitive.plain_value(stored) == "sk_imported_8Hq" and sensitive.is_token(stored.attribute_value)
