@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import logging
 import os
 from functools import cache
 
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError
 
+logger = logging.getLogger("attributes.sensitive")
 TOKEN_PREFIX = "hmac-sha256:"
 MASK = "••••••••"
 NONCE_BYTES = 12
@@ -201,7 +203,11 @@ class Presenter:
         if not self.may_view:
             return None, True
         if ciphertext:
-            shown = decrypt(customer_id, name, ciphertext)
+            try:
+                shown = decrypt(customer_id, name, ciphertext)
+            except Undecryptable as error:  # a key dropped too early: say so in the log, show it as hidden
+                logger.error("sensitive value of %s for customer %s: %s", name, customer_id, error)
+                return None, True
         elif is_token(value):  # a history or event row: the value itself was never kept
             return None, True
         else:

@@ -7,8 +7,9 @@ The product runs as `make bench` runs it (gunicorn with production settings, ben
 Half of the customers have the plain name `bench_plain` only, the other half the sensitive `bench_secret` only;
 `GET /crm/attribute/customer_id/{id}` of a customer of each half, and `PUT /crm/attribute/` of each name with a new
 value, by a token holding view_sensitive_customer_attribute (so every GET of a secret decrypts it and records the
-read in the reveal log, the costliest case). Rounds alternate plain and sensitive. With `--mark N`, N customers get
-`bench_mark` in plain and the registry marks it sensitive, then not: the two jobs run here and are timed.
+read in the reveal log, the costliest case), and the same GET by a token without it (masked). Rounds alternate.
+With `--mark N`, N customers get `bench_mark` in plain and the registry marks it sensitive, then not: the two jobs
+run here and are timed.
 Default database: its own SQLite file bench/bench-sensitive.sqlite3.
 """
 
@@ -51,6 +52,10 @@ user.user_permissions.add(*Permission.objects.filter(codename__in=[
     "view_sensitive_customer_attribute"]))
 ApiToken.objects.filter(user=user).delete()
 print("TOKEN=" + ApiToken.issue(user=user, name="bench sensitive")[1])
+blind, _ = User.objects.get_or_create(username="bench-sensitive-blind")
+blind.user_permissions.add(*Permission.objects.filter(codename__in=["view_customer_attribute"]))
+ApiToken.objects.filter(user=blind).delete()
+print("BLIND_TOKEN=" + ApiToken.issue(user=blind, name="bench blind")[1])
 """
 
 MARK = """
@@ -106,20 +111,22 @@ def main(argv=None) -> int:
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         out = manage(env, "shell", "-c", SETUP.format(customers=args.customers), capture=True)
         token = re.search(r"^TOKEN=(\S+)", out, re.M).group(1)
+        blind_token = re.search(r"^BLIND_TOKEN=(\S+)", out, re.M).group(1)
         first = int(re.search(r"^FIRST=(\d+)", out, re.M).group(1))
         half = args.customers // 2
         server = Server(env, args.workers)
         results: dict[str, list[float]] = {}
         try:
             cases = {
-                "PUT plain": ("sensitive_put.lua", "bench_plain", first - 1),
-                "PUT sensitive": ("sensitive_put.lua", "bench_secret", first - 1 + half),
-                "GET plain": ("sensitive_get.lua", "bench_plain", first - 1),
-                "GET sensitive": ("sensitive_get.lua", "bench_secret", first - 1 + half),
+                "PUT plain": ("sensitive_put.lua", "bench_plain", first - 1, token),
+                "PUT sensitive": ("sensitive_put.lua", "bench_secret", first - 1 + half, token),
+                "GET plain": ("sensitive_get.lua", "bench_plain", first - 1, token),
+                "GET sensitive": ("sensitive_get.lua", "bench_secret", first - 1 + half, token),
+                "GET sensitive masked": ("sensitive_get.lua", "bench_secret", first - 1 + half, blind_token),
             }
             for _ in range(args.rounds):
-                for label, (script, name, offset) in cases.items():
-                    lua_env = {"BENCH_TOKEN": token, "BENCH_CUSTOMERS": str(half), "BENCH_NAME": name,
+                for label, (script, name, offset, who) in cases.items():
+                    lua_env = {"BENCH_TOKEN": who, "BENCH_CUSTOMERS": str(half), "BENCH_NAME": name,
                                "BENCH_OFFSET": str(offset)}  # fmt: skip
                     measured = wrk(server.base, script, lua_env, duration=args.duration, connections=args.connections)
                     if measured["errors"]:
@@ -134,6 +141,11 @@ def main(argv=None) -> int:
         for verb in ("PUT", "GET"):
             plain, secret = medians[f"{verb} plain"], medians[f"{verb} sensitive"]
             print(f"  {verb}: plain {plain:8.0f}/s   sensitive {secret:8.0f}/s   ratio {secret / plain:.2f}")
+        masked = medians["GET sensitive masked"]
+        print(
+            f"  GET by a reader without the permission (masked, nothing logged): {masked:8.0f}/s   "
+            f"ratio {masked / medians['GET plain']:.2f}"
+        )
         if args.mark:
             started = time.monotonic()
             print(manage(env, "shell", "-c", MARK.format(mark=args.mark), capture=True).strip())

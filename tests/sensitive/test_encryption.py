@@ -170,3 +170,14 @@ def test_rotation_with_two_keys_reencrypts_every_value_and_old_backups_stay_read
     assert [sensitive.plain_value(row) for row in rows] == [f"secret-{n}" for n in range(5)]
     with pytest.raises(sensitive.Undecryptable):
         sensitive.decrypt(rows[0].customer_id, "api_key", backup[rows[0].pk])
+
+
+def test_a_value_no_configured_key_decrypts_reads_as_hidden_not_an_error(secret, api, settings):
+    settings.ATTRIBUTE_ENCRYPTION_KEYS = [_key()]  # the key it was written with is gone
+
+    response = api("view_customer_attribute", "view_sensitive_customer_attribute").get(
+        f"/crm/attribute/attribute_id/{secret.pk}"
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["attribute_value"], response.json()["sensitive"]) == (None, True)
