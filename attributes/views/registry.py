@@ -6,6 +6,7 @@ Add/Edit dialog).
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse, reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
@@ -47,7 +48,13 @@ class DefinitionFormMixin(RegistryPermissionMixin):
     verb = ""
 
     def form_valid(self, form):
-        self.object = self.save(form)
+        try:
+            self.object = self.save(form)
+        except ValidationError as error:  # the service's own checks (keys for a sensitive name, …)
+            by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+            for field, errors in by_field.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.form_invalid(form)
         messages.success(self.request, f"Definition {self.object.name} {self.verb}.")
         if getattr(self.object, "job", None) is not None:
             verb = "Encrypting" if self.object.sensitive else "Decrypting"
@@ -100,6 +107,10 @@ class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):
         return selectors.definitions_with_usage(AttributeDefinition.objects.all())
 
     def form_valid(self, form):
-        services.definition_delete(definition=self.object, actor=self.request.user)
+        try:
+            services.definition_delete(definition=self.object, actor=self.request.user)
+        except ValidationError as error:  # a sensitive name: unmark it first
+            messages.error(self.request, " ".join(error.messages))
+            return HttpResponseRedirect(self.get_success_url())
         messages.success(self.request, f"Definition {self.object.name} deleted.")
         return HttpResponseRedirect(self.get_success_url())

@@ -129,3 +129,41 @@ def test_an_import_file_with_sensitive_values_is_not_kept_after_its_job(api_key,
     assert job.payload == ""
     stored = Attribute.objects.get(customer=customer, attribute_name="api_key")
     assert sensitive.plain_value(stored) == "sk_imported_8Hq" and sensitive.is_token(stored.attribute_value)
+
+
+def test_registry_page_marks_a_name_in_use_and_goes_to_the_job(tokens_in_use, client):
+    client.force_login(make_user_registry())
+
+    response = client.post(
+        "/attributes/registry/new/", {"name": "vendor_token", "value_type": "text", "sensitive": "on"}
+    )
+
+    job = Job.objects.get(kind="attributes.sensitivity")
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert AttributeDefinition.objects.get(name="vendor_token").sensitive
+
+
+def test_registry_page_without_keys_says_which_setting_to_set(client, settings):
+    settings.ATTRIBUTE_ENCRYPTION_KEYS, settings.ATTRIBUTE_INDEX_KEY = [], ""
+    client.force_login(make_user_registry())
+
+    response = client.post("/attributes/registry/new/", {"name": "api_key", "value_type": "text", "sensitive": "on"})
+
+    assert response.status_code == 200
+    assert "ATTRIBUTE_ENCRYPTION_KEYS" in response.content.decode()
+    assert not AttributeDefinition.objects.exists()
+
+
+def test_registry_page_refuses_to_delete_a_sensitive_definition(api_key, client):
+    client.force_login(make_user_registry())
+
+    response = client.post(f"/attributes/registry/{api_key.pk}/delete/", follow=True)
+
+    assert "unmark it first" in response.content.decode()
+    assert AttributeDefinition.objects.filter(pk=api_key.pk).exists()
+
+
+def make_user_registry():
+    from tests.factories import make_user
+
+    return make_user(*REGISTRY)
