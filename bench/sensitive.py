@@ -98,9 +98,15 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--mark", type=int, default=0, help="also time marking and unmarking N values")
+    parser.add_argument(
+        "--keys-file",
+        type=Path,
+        default=ROOT / "bench" / ".sensitive-keys",
+        help="the benchmark database's keys (made on the first run, reused after)",
+    )
     args = parser.parse_args(argv)
     keys = {"ATTRIBUTE_ENCRYPTION_KEYS": _key(), "ATTRIBUTE_INDEX_KEY": _key()}
-    keys_file = ROOT / "bench" / ".sensitive-keys"  # the same keys on every run against the same database
+    keys_file = args.keys_file  # the same keys on every run against the same database
     if keys_file.exists():
         keys = dict(line.split("=", 1) for line in keys_file.read_text().split())
     else:
