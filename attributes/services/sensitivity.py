@@ -88,12 +88,20 @@ def _tokened_previous(row) -> None:
 
 
 def _work(ctx: engine.JobContext, phases) -> dict:
-    """Run `phases` in chunks; the checkpoint is (phase index, last primary key), progress counts rows."""
+    """Run `phases` in chunks; the checkpoint is (phase index, last primary key, pass), progress counts rows.
+
+    Then one more pass over every phase from the start: a write that read the registry just before the flag
+    changed, and committed after its row's chunk, is caught there (the filters match only rows still to do, so
+    the second pass reads the name's index range and usually changes nothing)."""
     if ctx.job.total is None:
         ctx.set_total(sum(queryset.count() for _, queryset, _, _ in phases))
     phase, after = ctx.checkpoint.get("phase", 0), ctx.checkpoint.get("after", 0)
+    second = ctx.checkpoint.get("second", False)
     done, counts = ctx.job.done, dict(ctx.job.result or {})
-    while phase < len(phases):
+    while phase < len(phases) or not second:
+        if phase == len(phases):
+            phase, after, second = 0, 0, True
+        label, queryset, change, fields = phases[phase]
         label, queryset, change, fields = phases[phase]
         model = queryset.model
         ctx.check()
@@ -108,10 +116,8 @@ def _work(ctx: engine.JobContext, phases) -> dict:
                 after = rows[-1].pk
             else:
                 phase, after = phase + 1, 0
-            ctx.commit(
-                done=done, total=max(ctx.job.total or 0, done), checkpoint={"phase": phase, "after": after},
-                result=counts,
-            )  # fmt: skip
+            checkpoint = {"phase": phase, "after": after, "second": second}
+            ctx.commit(done=done, total=max(ctx.job.total or 0, done), checkpoint=checkpoint, result=counts)
     return counts
 
 

@@ -167,3 +167,20 @@ def make_user_registry():
     from tests.factories import make_user
 
     return make_user(*REGISTRY)
+
+
+def test_a_plain_write_that_lands_behind_the_job_is_caught_by_its_second_pass(tokens_in_use):
+    definition = services.definition_create(actor=None, name="vendor_token", sensitive=True)
+    first = Attribute.objects.filter(attribute_name="vendor_token").order_by("pk").first()
+    late = []
+
+    def progress(done, total):
+        if not late:  # after the first chunk: a writer that read the registry before the flag changed
+            Attribute.objects.filter(pk=first.pk).update(attribute_value="tok-late", value_ciphertext="")
+            late.append(done)
+
+    runner.run_here(definition.job, progress=progress)
+
+    row = Attribute.objects.get(pk=first.pk)
+    assert late and sensitive.is_token(row.attribute_value) and sensitive.plain_value(row) == "tok-late"
+    assert not Attribute.objects.filter(attribute_name="vendor_token", value_ciphertext="").exists()
