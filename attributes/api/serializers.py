@@ -28,8 +28,8 @@ class AttributeSerializer(DirectRepresentationMixin, serializers.ModelSerializer
     )
     created = SpecDateTimeField()
     last_modified = SpecDateTimeField()
+    # Not read_only: drf-spectacular marks every read-only field required, and this one is absent on plain values.
     sensitive = serializers.BooleanField(
-        read_only=True,
         required=False,
         help_text="Present, and true, only for a value of a name the registry marks sensitive: stored encrypted, "
         "shown to holders of view_sensitive_customer_attribute, null for everyone else.",
