@@ -10,7 +10,7 @@ class AttributesConfig(AppConfig):
 
         from customers import extensions as customers
 
-        from . import extensions, services, signals  # noqa: F401 (signals: connected; services: job kinds registered)
+        from . import checks, extensions, services, signals  # noqa: F401 (connected / registered on import)
         from .services import fastwrite
 
         connection_created.connect(fastwrite.register_sqlite_function, dispatch_uid="attributes.fastwrite")

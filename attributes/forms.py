@@ -165,6 +165,7 @@ class AttributeDefinitionForm(BootstrapFormMixin, forms.ModelForm):
             "example",
             "dependent_systems",
             "protected",
+            "sensitive",
         ]
         labels = {"value_type": "Expected type", "dependent_systems": "Dependent systems"}
         help_texts = {

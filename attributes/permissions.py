@@ -157,6 +157,7 @@ class Can(Mapping):
         "rename_all": may_rename_all,
         "see_customers": may_see_customers,
         "manage_webhooks": may_manage_webhooks,
+        "view_sensitive": lambda user: may_view_sensitive(user),
     }
 
     def __init__(self, user):
@@ -236,3 +237,29 @@ class RenameAllApiPermission(BasePermission):
             return True
         require_rename_all(request.user)  # raises PermissionDenied with the message naming the permission
         return True
+
+
+class RegistryApiPermission(BasePermission):
+    """DRF: reading the registry needs `view_customer_attribute` (the Attributes tab shows the same hints to anyone
+    who may see attributes); changing it needs `manage_attribute_registry`."""
+
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method == "OPTIONS":
+            return True
+        if request.method in self.SAFE:
+            require(request.user, Action.VIEW)
+        else:
+            require_registry(request.user, REGISTRY_WRITE_MESSAGE)
+        return True
+
+
+# Sensitive values (attributes/sensitive.py): who may read them in plain; everyone else sees them masked.
+SENSITIVE = "attributes.view_sensitive_customer_attribute"
+
+
+def may_view_sensitive(user) -> bool:
+    return _holds(user, SENSITIVE)

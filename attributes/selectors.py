@@ -55,26 +55,32 @@ def customer_attribute_rows(customer_id: int) -> list[tuple]:
     per row: a fifth of the endpoint's time in the profile (issue 17). `AttributeSerializer.render_rows` renders
     them."""
     table = connection.ops.quote_name(Attribute._meta.db_table)
+    definitions = connection.ops.quote_name(AttributeDefinition._meta.db_table)
     fields = CUSTOMER_ATTRIBUTE_FIELDS
     zone = timezone.get_current_timezone_name()
-    columns = rawrows.columns(Attribute, names=fields)
+    columns = rawrows.columns(Attribute, "a", names=fields)
     params: list = [customer_id]
     if connection.vendor == "postgresql":
         columns[4:] = [f"to_char({c} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')" for c in columns[4:]]
         params = [zone, zone, customer_id]
-    elif zone != "UTC":  # SQLite knows no other zone: format in Python
+    elif zone == "UTC":
+        columns[4:] = [f"strftime('%%Y-%%m-%%d %%H:%%M:%%S', {c})" for c in columns[4:]]
+    # Two more columns, in the same statement: the ciphertext and whether the name is marked sensitive (masking).
+    sql = (
+        f"SELECT {', '.join(columns)}, a.value_ciphertext, "
+        f"EXISTS (SELECT 1 FROM {definitions} d WHERE d.name = a.attribute_name AND d.sensitive) "
+        f"FROM {table} a WHERE a.customer_id = %s ORDER BY a.attribute_name"
+    )
+    rows = rawrows.fetchall(sql, params)
+    if connection.vendor != "postgresql" and zone != "UTC":  # SQLite knows no other zone: format in Python
         from crm_project.api import DATETIME_FORMAT  # not at import: crm_project.api loads DRF's settings
 
-        sql = f"SELECT {', '.join(columns)} FROM {table} WHERE customer_id = %s ORDER BY attribute_name"
         tz = timezone.get_current_timezone()
-        return [
-            (*row[:4], *(value.astimezone(tz).strftime(DATETIME_FORMAT) for value in row[4:]))
-            for row in (rawrows.converted(Attribute, row, fields) for row in rawrows.fetchall(sql, params))
+        rows = [
+            (*row[:4], *(value.astimezone(tz).strftime(DATETIME_FORMAT) for value in converted[4:6]), *row[6:])
+            for row, converted in ((row, rawrows.converted(Attribute, row[:6], fields)) for row in rows)
         ]
-    else:
-        columns[4:] = [f"strftime('%%Y-%%m-%%d %%H:%%M:%%S', {c})" for c in columns[4:]]
-    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE customer_id = %s ORDER BY attribute_name"
-    return rawrows.fetchall(sql, params)
+    return [(*row[:7], bool(row[7])) for row in rows]
 
 
 def definition_for(name: str) -> AttributeDefinition | None:
@@ -140,11 +146,29 @@ def attribute_rows(customer) -> list[Attribute]:
     edit, delete = (
         reverse(name, args=[customer.pk, 0]).rsplit("/0/", 1) for name in ("attributes:update", "attributes:delete")
     )
+    from .sensitive import MASK, Presenter
+
     for attribute in attributes:
         attribute.definition = definitions.get(attribute.attribute_name)  # its description on hover/focus
+        # Rendering copies: a sensitive value is never in the page (the Reveal control fetches it, recorded).
+        attribute.sensitive = Presenter.is_hidden(
+            value=attribute.attribute_value,
+            ciphertext=attribute.value_ciphertext,
+            name_sensitive=bool(attribute.definition and attribute.definition.sensitive),
+        )
+        if attribute.sensitive:
+            attribute.attribute_value = MASK
+            attribute.value_ciphertext = ""
         attribute.edit_url = f"{edit[0]}/{attribute.attribute_id}/{edit[1]}"
         attribute.delete_url = f"{delete[0]}/{attribute.attribute_id}/{delete[1]}"
     return attributes
+
+
+def reveal_log(**filters) -> QuerySet:
+    """Reads of sensitive values, newest first (the Reveal log page and `GET /crm/attribute/reveal-log/`)."""
+    from .models import SensitiveReveal
+
+    return SensitiveReveal.objects.filter(**filters).order_by("-at", "-id")
 
 
 def history_records(**filters) -> QuerySet:
@@ -163,7 +187,11 @@ def history_page(customer, page_number, user) -> tuple[Page, list[HistoryRow]]:
     records = history_records(customer_id=customer.pk).only(*HISTORY_FIELDS)
     page = CappedPaginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
     current = dict(customer.attributes.values_list("attribute_name", "attribute_value"))
-    return page, [HistoryRow(record, restorable(record, current, user)) for record in page]
+    from .sensitive import mask_records
+
+    restorable_records = [(record, restorable(record, current, user)) for record in page]
+    mask_records(page)  # "value changed", never the value; not restorable (history keeps no sensitive value)
+    return page, [HistoryRow(record, ok and not record.sensitive) for record, ok in restorable_records]
 
 
 def restorable(record, current: dict[str, str], user) -> bool:
@@ -248,7 +276,9 @@ def usage_report(*, name_prefix: str = "", offset: int = 0, limit: int | None = 
                 customers=row.customers,
                 distinct_values=row.distinct_values,
                 last_modified=row.last_modified,
-                top_values=[(value, count) for value, count in row.top_values],
+                top_values=[]
+                if definition is not None and definition.sensitive
+                else [(value, count) for value, count in row.top_values],
                 defined=definition is not None,
                 description=definition.description if definition is not None else "",
             )

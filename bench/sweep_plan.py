@@ -194,6 +194,11 @@ def _path_values(route: Route, objects: Objects, request) -> tuple[dict, str | N
         values["pk"] = objects.definition_id
     elif namespace == "tokens" and objects.token_id:
         values["pk"] = objects.token_id
+    if "name" in route.params:  # GET /crm/attribute/definition/{name}: the first definition's name
+        name = AttributeDefinition.objects.order_by("name").values_list("name", flat=True).first()
+        if name is None:
+            return {}, "no attribute definitions in the data set"
+        values["name"] = name
     if model_admin is not None and (refused := _refused_by_admin(route, model_admin, request)):
         return {}, refused
     if model_admin is not None and "object_id" in route.params:

@@ -2,10 +2,12 @@
 
 from django.urls import re_path
 
+from .definitions import DefinitionViewSet
 from .events import EventFeedViewSet
 from .history import AttributeHistoryViewSet
 from .imports import AttributeImportViewSet
 from .rename import AttributeRenameView
+from .reveals import RevealLogViewSet
 from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
 
@@ -23,6 +25,13 @@ urlpatterns = [
         AttributeHistoryViewSet.as_view({"get": "for_attribute"}),
         name="attribute-history",
     ),
+    re_path(r"^attribute/definition/?$", DefinitionViewSet.as_view({"get": "list"}), name="attribute-definitions"),
+    re_path(
+        r"^attribute/definition/(?P<name>[^/]+)/?$",
+        DefinitionViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="attribute-definition",
+    ),
+    re_path(r"^attribute/reveal-log/?$", RevealLogViewSet.as_view({"get": "list"}), name="attribute-reveal-log"),
     re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),
     re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),

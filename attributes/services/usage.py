@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from jobs import engine
 
-from .. import selectors
+from .. import selectors, sensitive
 from ..models import Attribute, AttributeDefinition, AttributeNameUsage, UsageStaleName, UsageState
 
 KIND = "attributes.refresh_usage"
@@ -39,7 +39,7 @@ _FIGURES_SQL = f"""
 """  # noqa: S608 (the table name is ours; the name is a parameter)
 
 
-def usage_figures(name: str) -> dict | None:
+def usage_figures(name: str, *, sensitive_name: bool = False) -> dict | None:
     """The figures of one name, read now (two queries); None when no customer has it."""
     with connection.cursor() as cursor:
         cursor.execute(_FIGURES_SQL, [name])
@@ -54,7 +54,10 @@ def usage_figures(name: str) -> dict | None:
     return {
         "customers": int(rows[0][2]),
         "distinct_values": int(rows[0][3]),
-        "top_values": [[value, int(count)] for value, count, _total, _distinct in rows],
+        # A sensitive name's most common values are never kept (its tokens would show which customers share one).
+        "top_values": []
+        if sensitive_name
+        else [[value, int(count)] for value, count, _total, _distinct in rows if not sensitive.is_token(value)],
         "last_modified": last_modified[0] if last_modified else None,
     }
 
@@ -62,8 +65,9 @@ def usage_figures(name: str) -> dict | None:
 def usage_refresh_names(names: list[str], *, now: datetime) -> int:
     """Recompute the summary rows of these names (removing those nobody has); returns how many remain."""
     kept, gone = [], []
+    marked = set(AttributeDefinition.objects.filter(name__in=names, sensitive=True).values_list("name", flat=True))
     for name in names:
-        figures = usage_figures(name)
+        figures = usage_figures(name, sensitive_name=name in marked)
         if figures is None or figures["last_modified"] is None:
             gone.append(name)
         else:

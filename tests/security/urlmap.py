@@ -57,6 +57,8 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attributes:usage": {"GET": (VIEW_A,)},
     "attributes:rename": {"GET": (UPDATE_A, DELETE_A, REGISTRY), "POST": (UPDATE_A, DELETE_A, REGISTRY)},
     "attributes:registry": {"GET": (REGISTRY,)},
+    "attributes:reveal_log": {"GET": (REGISTRY,)},
+    "attributes:reveal": {"POST": (VIEW_A, VIEW_C, "view_sensitive_customer_attribute")},
     "attributes:registry_create": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
     "attributes:registry_update": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
     "attributes:registry_delete": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
@@ -82,6 +84,9 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attribute-customer": {"GET": (VIEW_A,)},
     "attribute-history": {"GET": (VIEW_A,)},
     "attribute-customer-history": {"GET": (VIEW_A,)},
+    "attribute-definitions": {"GET": (VIEW_A,)},
+    "attribute-reveal-log": {"GET": (REGISTRY,)},
+    "attribute-definition": {"GET": (VIEW_A,), "PUT": (REGISTRY,), "DELETE": (REGISTRY,)},
     "customer": {"GET": (VIEW_C,), "PUT": (ADD_C,)},
     "customer-detail": {"GET": (VIEW_C,), "PATCH": (CHANGE_C,), "DELETE": (DELETE_C,)},
     "job": {"GET": LOGIN},
@@ -144,6 +149,7 @@ def url_kwargs(route: Route, objects: Objects, user: User | None) -> dict:
         "action": "disable",
         "uidb64": "MQ",
         "token": "set-password",
+        "name": "billing_method",  # the world's definition
     }
     if "pk" in route.params:
         if namespace == "customers":
@@ -188,6 +194,7 @@ def request_body(route: Route, method: str, objects: Objects):
             "attribute-bulk": [item],
             "attribute-rename": {"old_name": "support_tier", "new_name": "tier", "dry_run": True},
             "attribute-detail": {"attribute_value": "changed"},
+            "attribute-definition": {"description": "changed"},
             "customer": {"customer_name": "Swept"},
             "customer-detail": {"notes": "changed"},
             "job-cancel": None,
