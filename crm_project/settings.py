@@ -6,6 +6,7 @@ defaults are production-safe and each security setting can be relaxed explicitly
 a TLS-terminating proxy that talks plain HTTP to gunicorn).
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -88,6 +89,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crm_project.requestid.RequestIdMiddleware",  # first: every response, redirects and errors included, has its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -389,9 +391,31 @@ USAGE_REFRESH_OVERLAP_SECONDS = env_int("USAGE_REFRESH_OVERLAP_SECONDS", default
 JOBS_EXTRA_MODULES = env.list("JOBS_EXTRA_MODULES", default=[])  # modules with more job kinds, e.g. a plugin's
 
 # --- Logging ----------------------------------------------------------------------------------------
+# Every line carries the request id (crm_project/requestid.py). LOG_FORMAT=json: one JSON object a line, for a log
+# collector; text: a plain line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "crm_project.requestid.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "crm_project.requestid.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# --- Operations: request ids, metrics, read replicas -------------------------------------------------------------
+# Client addresses (or networks, e.g. 10.0.0.0/8) of the proxies whose X-Request-ID is taken as the request's id;
+# from anyone else the header is ignored and a new id is made.
+REQUEST_ID_TRUSTED_PROXIES = env.list("REQUEST_ID_TRUSTED_PROXIES", default=[])
+for _proxy in REQUEST_ID_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REQUEST_ID_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from exc

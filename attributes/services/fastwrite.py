@@ -28,7 +28,7 @@ from enum import Enum
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from crm_project import rawrows
+from crm_project import rawrows, requestid
 from customers.models import Customer
 from events import services as events
 from events.models import Event
@@ -98,14 +98,14 @@ WITH reserved AS (
     SELECT up.attribute_id, up.customer_id, up.attribute_name, up.attribute_value, up.created, up.last_modified,
         up.last_modified, CASE WHEN up.inserted THEN '+' ELSE '~' END, %(user_id)s::bigint, NULL,
         CASE WHEN up.inserted THEN %(create_op)s ELSE %(update_op)s END, %(channel)s, %(actor_name)s, %(token)s, '',
-        CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END
+        CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END, %(request_id)s
     FROM up
 ), event AS (
     INSERT INTO {n["event"]} ({n["event_columns"]})
     SELECT %(event_id)s::uuid, CASE WHEN up.inserted THEN %(created_type)s ELSE %(updated_type)s END, up.last_modified,
         up.customer_id, up.attribute_id, up.attribute_name, up.attribute_value, '',
         CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END, %(actor_name)s, %(channel)s,
-        %(token)s, %(batch)s::uuid
+        %(token)s, %(batch)s::uuid, %(request_id)s
     FROM up
 )
 SELECT EXISTS (SELECT 1 FROM reserved),
@@ -128,7 +128,7 @@ def write(*, customer_id: int, name: str, value: str, may_update: bool, actor, o
         "active": [str(status) for status in Job.ACTIVE], "user_id": user_id, "actor_name": actor_name,
         "channel": channel, "token": token, "create_op": operation or "create", "update_op": operation or "update",
         "event_id": uuid.uuid4(), "batch": events.BATCH.get(), "created_type": Event.Type.CREATED.value,
-        "updated_type": Event.Type.UPDATED.value,
+        "updated_type": Event.Type.UPDATED.value, "request_id": requestid.current(),
     }  # fmt: skip
     if connection.vendor == "postgresql":
         return _write_postgresql(params)
@@ -202,12 +202,13 @@ def _write_sqlite(params: dict) -> Written:
         attribute = rawrows.instance(Attribute, cursor.fetchone())
         inserted = stored is None
         cursor.execute(
-            f"INSERT INTO {n['history']} ({n['history_columns']}) VALUES ({', '.join(['%s'] * 16)})",
+            f"INSERT INTO {n['history']} ({n['history_columns']}) VALUES ({', '.join(['%s'] * 17)})",
             [
                 attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
                 connection.ops.adapt_datetimefield_value(attribute.created), now, now, "+" if inserted else "~",
                 params["user_id"], None, params["create_op"] if inserted else params["update_op"], params["channel"],
                 params["actor_name"], params["token"], "", "" if inserted else stored.attribute_value,
+                params["request_id"],
             ],
         )  # fmt: skip
         (event,) = events.event_rows(
