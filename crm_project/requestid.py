@@ -101,7 +101,8 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = current() or "-"
+            # django.request logs a 4xx/5xx after the middleware returned, with the request on the record.
+            record.request_id = current() or getattr(getattr(record, "request", None), "request_id", "") or "-"
         return True
 
 

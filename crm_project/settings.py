@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "crm_project.requestid.RequestIdMiddleware",  # first: every response, redirects and errors included, has its id
+    "crm_project.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -419,3 +420,13 @@ for _proxy in REQUEST_ID_TRUSTED_PROXIES:
         ipaddress.ip_network(_proxy, strict=False)
     except ValueError as exc:
         raise ImproperlyConfigured(f"REQUEST_ID_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from exc
+# /metrics (Prometheus): readable with `Authorization: Bearer <METRICS_TOKEN>` or from METRICS_ALLOWED_IPS (addresses
+# or networks); with neither set it answers 404. Under gunicorn set PROMETHEUS_MULTIPROC_DIR (an empty directory
+# only this instance uses), so a scrape adds up every worker process.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _address in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_address, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_address!r} is not an address or network") from exc

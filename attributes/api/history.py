@@ -28,6 +28,7 @@ class AttributeHistorySerializer(serializers.Serializer):
     changed_by = serializers.CharField(source="actor_name", help_text="Username; empty for system writes.")
     token_name = serializers.CharField(help_text="API token used, if any.")
     channel = serializers.CharField(help_text="ui, api, admin, cli, seed or system")
+    request_id = serializers.CharField(help_text="X-Request-ID of the request (or the job's) that made the change.")
 
     def get_action(self, record) -> str:
         return ACTIONS[record.history_type]
