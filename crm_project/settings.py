@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "crm_project.requestid.RequestIdMiddleware",  # first: every response, redirects and errors included, has its id
     "crm_project.metrics.MetricsMiddleware",
+    "crm_project.replicas.ReadYourWritesMiddleware",  # only does something with DATABASE_REPLICA_URLS
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -174,6 +175,32 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if _prepare_threshold < 0:
         raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD={_prepare_threshold} must be 0 (off) or more")
     _db["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold or None)
+
+# Read replicas (crm_project/replicas.py): lag-tolerant reads (usage audit, exports, change feed and history, attribute
+# search) go to one of these; everything else, and every write, to DATABASE_URL. Each takes the primary's options.
+# A client that just wrote reads the primary for READ_YOUR_WRITES_SECONDS (remembered in the default cache: use a
+# shared one, Redis, when several instances serve). Unset: everything uses the primary.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    try:
+        _replica = environ.Env.db_url_config(_url)
+    except (KeyError, ValueError):
+        _replica = {"ENGINE": None}
+    if _replica.get("ENGINE") != _db["ENGINE"]:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_number} is not a database URL of the primary's kind ({_db['ENGINE']})"
+        )
+    _alias = f"replica_{_number}"
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        _replica[_key] = _db[_key]
+    _replica["OPTIONS"] = {**_db.get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
+    # Tests (and `manage.py test`) read the primary's test database through each replica alias.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[_alias] = _replica
+    DATABASE_REPLICAS.append(_alias)
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["crm_project.replicas.ReplicaRouter"]
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", default=10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

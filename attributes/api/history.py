@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 
 from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField, object_id
+from crm_project.replicas import replica_reads
 from customers.models import Customer
 
 from .. import selectors
@@ -66,6 +67,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         parameters=PAGING,
         responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
     )
+    @replica_reads
     def for_customer(self, request, customer_id, *args, **kwargs):
         customer = get_object_or_404(Customer, pk=object_id(customer_id))
         return self._page(selectors.history_records(customer_id=customer.pk))
@@ -77,6 +79,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         parameters=PAGING,
         responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
     )
+    @replica_reads
     def for_attribute(self, request, attribute_id, *args, **kwargs):
         records = selectors.history_records(attribute_id=object_id(attribute_id))
         if not records.exists():
