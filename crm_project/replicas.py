@@ -9,7 +9,8 @@ and every write.
 Read-your-writes: a client that has just written (a successful POST, PUT, PATCH or DELETE) reads from the primary
 for READ_YOUR_WRITES_SECONDS afterwards, even in lag-tolerant views, on every instance. The client is its bearer
 token or its session cookie (a hash of it), remembered in the default cache, which is Redis when several instances
-share it. The cache is only asked when a lag-tolerant read is about to happen, so other requests cost nothing more.
+share it. A successful write costs one cache write; the cache is read only when a lag-tolerant read is about to
+happen, so other reads cost nothing more. Authentication and permissions run before the view, on the primary.
 """
 
 import hashlib
