@@ -4,7 +4,10 @@ log line, its history rows, its change events, the jobs it started and the webho
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -15,6 +18,7 @@ from jobs import runner
 from jobs.models import Job
 from tests.factories import make_attribute
 from tests.webhooks.receiver import Receiver
+from tests.workers import PROJECT_DIR, database_url
 from webhooks.services import dispatch_once
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +146,33 @@ def test_a_webhook_receiver_gets_the_request_id_of_the_write(api, customer, trus
         assert Event.objects.get(event_id=message.message_id).request_id == GIVEN
     finally:
         receiver.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workers_log_lines_for_a_job_carry_the_request_id_that_started_it(api, customer, settings):
+    settings.REQUEST_ID_TRUSTED_PROXIES = ["127.0.0.0/8"]
+    make_attribute(customer, "tier", "gold")
+    renamer = api(*PERMS, "delete_customer_attribute", "manage_attribute_registry")
+    started = renamer.post(
+        "/crm/attribute/rename", {"old_name": "tier", "new_name": "level"}, format="json",
+        headers={"X-Request-ID": GIVEN},
+    )  # fmt: skip
+    assert started.status_code == 202
+    env = {
+        "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "ENV_FILE": os.devnull,
+        "DJANGO_SETTINGS_MODULE": "crm_project.settings", "DEBUG": "true", "DATABASE_URL": database_url(),
+        "LOG_FORMAT": "json",
+    }  # fmt: skip
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "run_worker", "--batch", "-v", "1"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    job_id = started.json()["job_id"]
+    about_the_job = [line for line in lines if job_id in line["message"]]
+    assert about_the_job, result.stdout
+    assert {line["request_id"] for line in about_the_job} == {GIVEN}
+    assert Job.objects.get().status == Job.Status.SUCCEEDED
