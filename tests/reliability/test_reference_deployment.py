@@ -152,10 +152,12 @@ class Client(threading.Thread):
         self.unanswered = 0
         self.failures: list[str] = []
         self.searches = 0
+        self.turn = 0
 
     def send(self, method: str, path: str, **kwargs) -> requests.Response:
-        for attempt in range(40):
-            server = self.deployment.web[(self.number + attempt) % 2]
+        for _ in range(40):
+            self.turn += 1  # each request (and each retry) to the other instance than the last one
+            server = self.deployment.web[(self.number + self.turn) % 2]
             try:
                 return self.http.request(method, server.url + path, timeout=20, **kwargs)
             except requests.RequestException:
