@@ -32,9 +32,12 @@ def on_starting(server):
 
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+        prometheus_multiprocess.mark_process_dead(worker.pid)
 
-        multiprocess.mark_process_dead(worker.pid)
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Imported with the configuration, in the master: child_exit runs in its main loop, never waiting on an import.
+    from prometheus_client import multiprocess as prometheus_multiprocess
 
 
 # With --access-logfile, each line ends with the request id the app returned (X-Request-ID), as the app's logs do.
