@@ -16,3 +16,29 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
+
+
+# Metrics (crm_project/metrics.py): with PROMETHEUS_MULTIPROC_DIR set, every worker writes its series to files there
+# and a scrape sums them. The directory must start empty (files of an earlier run would be counted again), and an
+# exited worker's live gauges must go: prometheus-client's two documented hooks.
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        prometheus_multiprocess.mark_process_dead(worker.pid)
+
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Imported with the configuration, in the master: child_exit runs in its main loop, never waiting on an import.
+    from prometheus_client import multiprocess as prometheus_multiprocess
+
+
+# With --access-logfile, each line ends with the request id the app returned (X-Request-ID), as the app's logs do.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'

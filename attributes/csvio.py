@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import F, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -108,12 +108,15 @@ def csv_response(attributes: QuerySet, filename: str, *, user=None) -> Streaming
     """
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     presenter = sensitive.Presenter(user, "export")  # in the request: who and which token read it
+    # The rows are read while the response streams, after the view returned: fix the database now (a replica when
+    # the view is lag-tolerant, crm_project/replicas.py).
+    attributes = attributes.using(attributes.db)
 
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         block: list[str] = []
         size = 0
-        with _streaming_read():
+        with _streaming_read(attributes.db):
             for row in export_rows(attributes, presenter):
                 line = writer.writerow(row)
                 block.append(line)
@@ -132,8 +135,8 @@ def csv_response(attributes: QuerySet, filename: str, *, user=None) -> Streaming
 _BLOCK_CHARS = 64 * 1024
 
 
-def _streaming_read():
-    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+def _streaming_read(alias: str):
+    return transaction.atomic(using=alias) if connections[alias].vendor == "postgresql" else nullcontext()
 
 
 class CsvFormatError(ValueError):

@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
+from crm_project import requestid
 from events import services as events
 from events.models import Event
 
@@ -33,7 +34,7 @@ ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}
 HISTORY_COLUMNS = [
     "attribute_id", "customer", "attribute_name", "attribute_value", "created", "last_modified", "history_date",
     "history_type", "history_user", "history_change_reason", "operation", "channel", "actor_name", "token_name",
-    "previous_name", "previous_value",
+    "previous_name", "previous_value", "request_id",
 ]  # fmt: skip
 
 
@@ -100,6 +101,7 @@ def _fill(history, attribute, history_user) -> None:
     history.token_name = token_name()
     history.operation, history.previous_name, history.previous_value = _take_marks(attribute, history.history_type)
     history.actor_name = history_user.get_username() if history_user is not None else ""
+    history.request_id = requestid.current()
 
 
 @receiver(pre_create_historical_record)
@@ -160,6 +162,7 @@ def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
 
     now = timezone.now()
     user_id, actor_name, channel, token = row_context(actor)
+    request_id = requestid.current()
     values = []
     for attribute, history_type in rows:
         operation, previous_name, previous_value = _take_marks(attribute, history_type)
@@ -167,7 +170,7 @@ def record_bulk(rows: list[tuple[object, str]], *, actor) -> None:
             (
                 attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
                 attribute.created, attribute.last_modified, now, history_type, user_id, None, operation, channel,
-                actor_name, token, previous_name, previous_value,
+                actor_name, token, previous_name, previous_value, request_id,
             )
         )  # fmt: skip
     fastinsert.insert_rows(Attribute.history.model, HISTORY_COLUMNS, values, returning_pk=False)

@@ -22,6 +22,7 @@ class AttributeHistoryBase(models.Model):
     token_name = models.CharField(max_length=100, blank=True, help_text="API token used, if any")
     previous_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
     previous_value = models.CharField(max_length=VALUE_MAX_LENGTH, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, help_text="The request (or job) that made the change")
 
     class Meta:
         abstract = True

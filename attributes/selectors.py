@@ -12,7 +12,7 @@ from datetime import datetime
 from operator import itemgetter
 
 from django.core.paginator import Page
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -385,6 +385,7 @@ def first_names(limit: int) -> list[str]:
     (attribute_name, …) index, whatever the number of rows.
     """
     table = connection.ops.quote_name(Attribute._meta.db_table)
+    reader = connections[router.db_for_read(Attribute)]  # a replica in the (lag-tolerant) usage audit
     sql = f"""
         WITH RECURSIVE names(name) AS (
             SELECT MIN(attribute_name) FROM {table}
@@ -394,6 +395,6 @@ def first_names(limit: int) -> list[str]:
         )
         SELECT name FROM names WHERE name IS NOT NULL LIMIT %s
     """  # noqa: S608 (the table name is ours, the limit a parameter)
-    with connection.cursor() as cursor:
+    with reader.cursor() as cursor:
         cursor.execute(sql, [limit])
         return [row[0] for row in cursor.fetchall()]

@@ -299,6 +299,7 @@ def bench_env(database_url: str, static_root: str, **extra: str) -> dict:
         "API_THROTTLE_ANON_RATE": "100000000/min",
         "STATIC_ROOT": static_root,
         "AXES_ENABLED": "false",
+        "METRICS_ALLOWED_IPS": "127.0.0.1",  # the sweep reads /metrics too (its scrape-time queries)
         **extra,
     }
 

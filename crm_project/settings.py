@@ -6,6 +6,7 @@ defaults are production-safe and each security setting can be relaxed explicitly
 a TLS-terminating proxy that talks plain HTTP to gunicorn).
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -88,6 +89,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crm_project.requestid.RequestIdMiddleware",  # first: every response, redirects and errors included, has its id
+    "crm_project.metrics.MetricsMiddleware",
+    "crm_project.replicas.ReadYourWritesMiddleware",  # only does something with DATABASE_REPLICA_URLS
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +175,32 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     if _prepare_threshold < 0:
         raise ImproperlyConfigured(f"DB_PREPARE_THRESHOLD={_prepare_threshold} must be 0 (off) or more")
     _db["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold or None)
+
+# Read replicas (crm_project/replicas.py): lag-tolerant reads (usage audit, exports, change feed and history, attribute
+# search) go to one of these; everything else, and every write, to DATABASE_URL. Each takes the primary's options.
+# A client that just wrote reads the primary for READ_YOUR_WRITES_SECONDS (remembered in the default cache: use a
+# shared one, Redis, when several instances serve). Unset: everything uses the primary.
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    try:
+        _replica = environ.Env.db_url_config(_url)
+    except (KeyError, ValueError):
+        _replica = {"ENGINE": None}
+    if _replica.get("ENGINE") != _db["ENGINE"]:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_number} is not a database URL of the primary's kind ({_db['ENGINE']})"
+        )
+    _alias = f"replica_{_number}"
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS"):
+        _replica[_key] = _db[_key]
+    _replica["OPTIONS"] = {**_db.get("OPTIONS", {}), **_replica.get("OPTIONS", {})}
+    # Tests (and `manage.py test`) read the primary's test database through each replica alias.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[_alias] = _replica
+    DATABASE_REPLICAS.append(_alias)
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["crm_project.replicas.ReplicaRouter"]
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", default=10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -421,9 +451,41 @@ USAGE_REFRESH_OVERLAP_SECONDS = env_int("USAGE_REFRESH_OVERLAP_SECONDS", default
 JOBS_EXTRA_MODULES = env.list("JOBS_EXTRA_MODULES", default=[])  # modules with more job kinds, e.g. a plugin's
 
 # --- Logging ----------------------------------------------------------------------------------------
+# Every line carries the request id (crm_project/requestid.py). LOG_FORMAT=json: one JSON object a line, for a log
+# collector; text: a plain line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "crm_project.requestid.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "crm_project.requestid.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+
+# --- Operations: request ids, metrics, read replicas -------------------------------------------------------------
+# Client addresses (or networks, e.g. 10.0.0.0/8) of the proxies whose X-Request-ID is taken as the request's id;
+# from anyone else the header is ignored and a new id is made.
+REQUEST_ID_TRUSTED_PROXIES = env.list("REQUEST_ID_TRUSTED_PROXIES", default=[])
+for _proxy in REQUEST_ID_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REQUEST_ID_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from exc
+# /metrics (Prometheus): readable with `Authorization: Bearer <METRICS_TOKEN>` or from METRICS_ALLOWED_IPS (addresses
+# or networks); with neither set it answers 404. Under gunicorn set PROMETHEUS_MULTIPROC_DIR (an empty directory
+# only this instance uses), so a scrape adds up every worker process.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _address in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_address, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {_address!r} is not an address or network") from exc

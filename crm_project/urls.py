@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from . import converters, views  # noqa: F401 (registers the "id" converter)
+from . import converters, metrics, views  # noqa: F401 (registers the "id" converter)
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
@@ -22,6 +22,8 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 if settings.CRM_BENCH:  # bare-SQL baselines for `make bench`; never mounted otherwise

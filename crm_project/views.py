@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 @never_cache
 @require_safe  # GET and HEAD: load balancers probe with either
 def healthz(request):
-    """Liveness and readiness in one: 200 when the database answers a query, 503 when it cannot."""
+    """Liveness: 200 when the process answers and its database answers a query, 503 when it cannot (see readyz)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -24,6 +24,17 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+@require_safe
+def readyz(request):
+    """Readiness: 200 when this instance can serve (database, migrations applied, job queue), else 503 saying why."""
+    from .readiness import is_ready, readiness
+
+    checks = readiness()
+    ready = is_ready(checks)
+    return JsonResponse({"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503)
 
 
 def _wants_json(request) -> bool:

@@ -35,6 +35,7 @@ class Event(models.Model):
     channel = models.CharField(max_length=20, blank=True)
     token_name = models.CharField(max_length=100, blank=True)
     batch_id = models.UUIDField(null=True, blank=True, help_text="The bulk request or job the change came from.")
+    request_id = models.CharField(max_length=64, blank=True, help_text="X-Request-ID of the request that caused it.")
 
     class Meta:
         ordering = ["sequence"]
@@ -68,6 +69,7 @@ class Event(models.Model):
             },
             "actor": {"username": self.actor_username, "channel": self.channel, "token_name": self.token_name},
             "batch_id": str(self.batch_id) if self.batch_id else None,
+            "request_id": self.request_id,
         }
         if getattr(self, "sensitive", False):
             data["data"]["sensitive"] = True

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from crm_project import requestid
 from jobs import engine
 
 from .models import Event, Sequencer
@@ -27,7 +28,7 @@ PRUNE_BATCH = 5000
 PRUNE_KIND = "events.maintain"
 COLUMNS = [
     "event_id", "type", "occurred_at", "customer_id", "attribute_id", "attribute_name", "attribute_value",
-    "previous_name", "previous_value", "actor_username", "channel", "token_name", "batch_id",
+    "previous_name", "previous_value", "actor_username", "channel", "token_name", "batch_id", "request_id",
 ]  # fmt: skip
 
 
@@ -69,10 +70,11 @@ def event_rows(changes: Sequence[Change], *, username: str, channel: str, token_
     transaction (attributes/history.py, with its multi-row insert helper)."""
     batch = BATCH.get()
     batch_id = batch.hex if batch else None  # hex: what both databases take for a uuid (SQLite stores it so)
+    request_id = requestid.current()
     return [
         (
             uuid.uuid4().hex, c.type, c.occurred_at, c.customer_id, c.attribute_id, c.attribute_name, c.attribute_value,
-            c.previous_name, c.previous_value, username, channel, token_name, batch_id,
+            c.previous_name, c.previous_value, username, channel, token_name, batch_id, request_id,
         )
         for c in changes
     ]  # fmt: skip

@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm_project import requestid
+
 from .models import Job
 
 logger = logging.getLogger("jobs")
@@ -108,7 +110,10 @@ def start(kind: str, *, params: dict | None = None, payload: str = "", actor=Non
     if kind not in _kinds:
         raise ValueError(f"No job handler for {kind!r}.")
     with transaction.atomic():
-        job = Job(kind=kind, params=params or {}, payload=payload, created_by=actor, total=total)
+        job = Job(
+            kind=kind, params=params or {}, payload=payload, created_by=actor, total=total,
+            request_id=requestid.current() or requestid.new(),
+        )  # fmt: skip
         job.task_id = _enqueue(job.pk)
         job.save(force_insert=True)
     return job

@@ -46,6 +46,7 @@ class Job(models.Model):
     attempts = models.PositiveIntegerField(default=0, help_text="Runs started, including resumed ones.")
     queued_at = models.DateTimeField(auto_now_add=True, help_text="When it was last handed to the engine.")
     task_id = models.UUIDField(null=True, blank=True, help_text="The engine's message for the latest hand-over.")
+    request_id = models.CharField(max_length=64, blank=True, help_text="The request that started it; its runs log it.")
 
     class Meta:
         ordering = ["-created"]

@@ -19,6 +19,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm_project import requestid
+
 from . import engine
 from .models import Job
 
@@ -63,6 +65,11 @@ def run(job_id: str, *, owner: str | None = None, progress: Progress | None = No
     job = claim(job_id, owner)
     if job is None:
         return None  # finished, cancelled, or another worker holds it
+    with requestid.bound(job.request_id):
+        return _run_claimed(job, owner, progress)
+
+
+def _run_claimed(job: Job, owner: str, progress: Progress | None) -> Job:
     context = engine.JobContext(job, worker_id=owner, should_stop=stopping.is_set, progress=progress)
     logger.info("job %s (%s) started, attempt %s", job.pk, job.kind, job.attempts)
     try:

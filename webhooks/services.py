@@ -202,8 +202,13 @@ def signing_secrets(webhook: Webhook, *, now: datetime) -> list[str]:
     return valid
 
 
-def _send(webhook: Webhook, *, message_id: str, event_type: str, data: dict, now: datetime) -> transport.Answer:
-    """One Standard Webhooks POST: `{"type", "timestamp", "data"}`, signed with every valid secret."""
+def _send(
+    webhook: Webhook, *, message_id: str, event_type: str, data: dict, now: datetime, request_id: str = ""
+) -> transport.Answer:
+    """One Standard Webhooks POST: `{"type", "timestamp", "data"}`, signed with every valid secret.
+
+    `X-Request-ID` names the request that caused the event (also `data.request_id`), so a receiver can tie it back
+    to that request's log lines and history."""
     body = json.dumps({"type": event_type, "timestamp": now.isoformat(), "data": data}, separators=(",", ":"))
     signatures = " ".join(
         Signer(secret).sign(msg_id=message_id, timestamp=now, data=body) for secret in signing_secrets(webhook, now=now)
@@ -214,6 +219,8 @@ def _send(webhook: Webhook, *, message_id: str, event_type: str, data: dict, now
         "webhook-signature": signatures,
         "User-Agent": "CRM-Webhooks/1.0",
     }
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return transport.post(webhook.url, body.encode(), headers)
 
 
@@ -336,6 +343,7 @@ def send_due(*, heartbeat: Callable[[], None] = lambda: None) -> int:
                 event_type=delivery.event_type,
                 data=delivery.event.as_dict(),
                 now=at,
+                request_id=delivery.event.request_id,
             )
             sent += 1
             if not answer.ok:

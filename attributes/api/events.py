@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from crm_project.parsing import parse_int
+from crm_project.replicas import replica_reads
 from events import selectors, services
 from events.filters import EventFilterSet
 
@@ -93,6 +94,7 @@ class EventFeedViewSet(viewsets.GenericViewSet):
             403: OpenApiResponse(description="Needs `view_customer_attribute`."),
         },
     )
+    @replica_reads
     def feed(self, request, *args, **kwargs):
         params = request.query_params
         unknown = sorted(set(params) - ALLOWED_PARAMS)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, viewsets
 
 from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField, object_id
+from crm_project.replicas import replica_reads
 from customers.models import Customer
 
 from .. import selectors, sensitive
@@ -36,6 +37,7 @@ class AttributeHistorySerializer(serializers.Serializer):
     changed_by = serializers.CharField(source="actor_name", help_text="Username; empty for system writes.")
     token_name = serializers.CharField(help_text="API token used, if any.")
     channel = serializers.CharField(help_text="ui, api, admin, cli, seed or system")
+    request_id = serializers.CharField(help_text="X-Request-ID of the request (or the job's) that made the change.")
 
     def to_representation(self, instance) -> dict:
         data = super().to_representation(instance)
@@ -80,6 +82,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         parameters=PAGING,
         responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
     )
+    @replica_reads
     def for_customer(self, request, customer_id, *args, **kwargs):
         customer = get_object_or_404(Customer, pk=object_id(customer_id))
         return self._page(selectors.history_records(customer_id=customer.pk))
@@ -91,6 +94,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         parameters=PAGING,
         responses={200: AttributeHistorySerializer(many=True), **HISTORY_ERRORS},
     )
+    @replica_reads
     def for_attribute(self, request, attribute_id, *args, **kwargs):
         records = selectors.history_records(attribute_id=object_id(attribute_id))
         if not records.exists():

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField
 from crm_project.parsing import unstorable_character
+from crm_project.replicas import replica_reads
 
 from .. import selectors
 from ..permissions import Action, AttributeApiPermission
@@ -108,6 +109,7 @@ class AttributeUsageViewSet(viewsets.ViewSet):
             429: OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds."),
         },
     )
+    @replica_reads
     def usage(self, request, *args, **kwargs):
         unknown = sorted(set(request.query_params) - ALLOWED_PARAMS)
         if unknown:

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagination, object_id
 from crm_project.parsing import parse_id
+from crm_project.replicas import replica_reads
 from customers.models import Customer
 
 from .. import csvio, filters, selectors, sensitive, services
@@ -275,6 +276,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         parameters=[*SEARCH_PARAMS, *KEYSET_PAGING],
         responses={200: AttributeSerializer(many=True), **ERRORS},
     )
+    @replica_reads
     def list(self, request, *args, **kwargs):
         queryset = Attribute.objects.order_by("attribute_id").annotate(name_sensitive=sensitive.sensitive_expression())
         filterset = filters.AttributeFilterSet(request.query_params, queryset=queryset, extra_params=PAGING_IGNORED)
@@ -328,6 +330,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         parameters=[OpenApiParameter("customer_id", int), *CUSTOMER_SEARCH_PARAMS],
         responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
     )
+    @replica_reads
     def export(self, request, *args, **kwargs):
         params = request.query_params.copy()
         attributes = Attribute.objects.all()

@@ -33,7 +33,7 @@ from enum import Enum
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from crm_project import rawrows
+from crm_project import rawrows, requestid
 from customers.models import Customer
 from events import services as events
 from events.models import Event
@@ -108,14 +108,14 @@ WITH reserved AS (
     SELECT up.attribute_id, up.customer_id, up.attribute_name, up.attribute_value, up.created, up.last_modified,
         up.last_modified, CASE WHEN up.inserted THEN '+' ELSE '~' END, %(user_id)s::bigint, NULL,
         CASE WHEN up.inserted THEN %(create_op)s ELSE %(update_op)s END, %(channel)s, %(actor_name)s, %(token)s, '',
-        CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END
+        CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END, %(request_id)s
     FROM up
 ), event AS (
     INSERT INTO {n["event"]} ({n["event_columns"]})
     SELECT %(event_id)s::uuid, CASE WHEN up.inserted THEN %(created_type)s ELSE %(updated_type)s END, up.last_modified,
         up.customer_id, up.attribute_id, up.attribute_name, up.attribute_value, '',
         CASE WHEN up.inserted THEN '' ELSE (SELECT attribute_value FROM old) END, %(actor_name)s, %(channel)s,
-        %(token)s, %(batch)s::uuid
+        %(token)s, %(batch)s::uuid, %(request_id)s
     FROM up
 )
 SELECT EXISTS (SELECT 1 FROM reserved),
@@ -146,7 +146,7 @@ def write(
         "active": [str(status) for status in Job.ACTIVE], "user_id": user_id, "actor_name": actor_name,
         "channel": channel, "token": token, "create_op": operation or "create", "update_op": operation or "update",
         "event_id": uuid.uuid4(), "batch": events.BATCH.get(), "created_type": Event.Type.CREATED.value,
-        "updated_type": Event.Type.UPDATED.value,
+        "updated_type": Event.Type.UPDATED.value, "request_id": requestid.current(),
     }  # fmt: skip
     if connection.vendor == "postgresql":
         return _write_postgresql(params)
@@ -243,10 +243,11 @@ BEGIN
     INSERT INTO {n["history"]} ({n["history_columns"]}) VALUES (
         NEW.attribute_id, NEW.customer_id, NEW.attribute_name, NEW.attribute_value, NEW.created, NEW.last_modified,
         NEW.last_modified, {history_type}, {f}('user_id'), NULL, {operation}, {f}('channel'), {f}('actor_name'),
-        {f}('token'), '', {previous});
+        {f}('token'), '', {previous}, {f}('request_id'));
     INSERT INTO {n["event"]} ({n["event_columns"]}) VALUES (
         {f}('event_id'), {event_type}, NEW.last_modified, NEW.customer_id, NEW.attribute_id, NEW.attribute_name,
-        NEW.attribute_value, '', {previous}, {f}('actor_name'), {f}('channel'), {f}('token'), {f}('batch'));
+        NEW.attribute_value, '', {previous}, {f}('actor_name'), {f}('channel'), {f}('token'), {f}('batch'),
+        {f}('request_id'));
     SELECT {f}('{kind}');
 END""")
     return statements
@@ -297,7 +298,7 @@ def _write_sqlite(params: dict) -> Written:
     context = {
         key: params[key]
         for key in ("user_id", "actor_name", "channel", "token", "create_op", "update_op", "created_type",
-                    "updated_type")
+                    "updated_type", "request_id")
     }  # fmt: skip
     context["active"] = 1
     context["event_id"] = params["event_id"].hex
@@ -351,13 +352,14 @@ def _record_untriggered(cursor, context: dict, attribute: Attribute) -> None:
     context["fired"] = "created" if inserted else "updated"
     previous = "" if inserted else context["previous"]
     now = context["now"]
+    marks = ", ".join(["%s"] * len(history.HISTORY_COLUMNS))
     cursor.execute(
-        f"INSERT INTO {n['history']} ({n['history_columns']}) VALUES ({', '.join(['%s'] * 16)})",
+        f"INSERT INTO {n['history']} ({n['history_columns']}) VALUES ({marks})",
         [
             attribute.attribute_id, attribute.customer_id, attribute.attribute_name, attribute.attribute_value,
             connection.ops.adapt_datetimefield_value(attribute.created), now, now, "+" if inserted else "~",
             context["user_id"], None, context["create_op" if inserted else "update_op"], context["channel"],
-            context["actor_name"], context["token"], "", previous,
+            context["actor_name"], context["token"], "", previous, context["request_id"],
         ],
     )  # fmt: skip
     cursor.execute(
@@ -365,6 +367,6 @@ def _record_untriggered(cursor, context: dict, attribute: Attribute) -> None:
         [
             context["event_id"], context["created_type" if inserted else "updated_type"], now, attribute.customer_id,
             attribute.attribute_id, attribute.attribute_name, attribute.attribute_value, "", previous,
-            context["actor_name"], context["channel"], context["token"], context["batch"],
+            context["actor_name"], context["channel"], context["token"], context["batch"], context["request_id"],
         ],
     )  # fmt: skip

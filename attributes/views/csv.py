@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
+from crm_project.replicas import replica_reads
 from customers.filters import CustomerFilterSet
 from customers.models import Customer
 
@@ -34,6 +35,7 @@ class CustomerAttributesExportView(AttributePermissionMixin, View):
 
     action = Action.VIEW
 
+    @replica_reads
     def get(self, request, customer_id: int):
         customer = get_object_or_404(Customer, pk=customer_id)
         return csvio.csv_response(
@@ -46,6 +48,7 @@ class FilteredAttributesExportView(AttributePermissionMixin, View):
 
     action = Action.VIEW
 
+    @replica_reads
     def get(self, request):
         params = filters.form_query(request.GET)  # the list page's query, as its export link carries it
         filtered = any(params.get(key) for key in params if key != "page")

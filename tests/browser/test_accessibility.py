@@ -32,6 +32,8 @@ BLOCKING_IMPACTS = ("serious", "critical")
 EXCLUDED = {
     "/": "redirects to the customer list",
     "healthz": "JSON for load balancers",
+    "readyz": "JSON for load balancers",
+    "metrics": "Prometheus text for a scraper (404 unless METRICS_TOKEN or METRICS_ALLOWED_IPS is set)",
     "schema": "the OpenAPI document, not HTML",
     "swagger-ui": "Swagger UI's own markup is exempt",
     "attributes:export": "a CSV download",

@@ -55,7 +55,7 @@ def test_feed_returns_events_in_sequence_order_with_a_cursor(reader, customer):
     }
     assert events[1]["actor"] == {"username": "", "channel": "system", "token_name": ""}
     assert set(events[0]) == {
-        "event_id", "type", "sequence", "occurred_at", "customer_id", "data", "actor", "batch_id",
+        "event_id", "type", "sequence", "occurred_at", "customer_id", "data", "actor", "batch_id", "request_id",
     }  # fmt: skip
 
 

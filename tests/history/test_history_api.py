@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 KEYS = {
     "history_id",
+    "request_id",
     "attribute_id",
     "customer_id",
     "action",
@@ -69,6 +70,7 @@ def test_customer_history_has_the_documented_shape_newest_first(viewer, customer
     body = response.json()
     assert all(set(item) == KEYS for item in body)
     assert all(TIMESTAMP_RE.match(item["changed_at"]) for item in body)
+    assert len({item["request_id"] for item in body}) == len(body)  # each write was a request of its own
     common = {
         "attribute_id": story,
         "customer_id": customer.pk,
@@ -76,7 +78,7 @@ def test_customer_history_has_the_documented_shape_newest_first(viewer, customer
         "token_name": "billing-sync",
         "channel": "api",
     }
-    trimmed = [{k: v for k, v in item.items() if k not in {"history_id", "changed_at"}} for item in body]
+    trimmed = [{k: v for k, v in item.items() if k not in {"history_id", "changed_at", "request_id"}} for item in body]
     assert trimmed == [
         {
             **common,

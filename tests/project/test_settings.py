@@ -90,6 +90,10 @@ def test_missing_secret_key_is_allowed_with_debug_on(run_child, child_env):
         ("CONN_MAX_AGE", "forever", "CONN_MAX_AGE='forever' is not a whole number"),
         ("SECURE_HSTS_SECONDS", "1y", "SECURE_HSTS_SECONDS='1y' is not a whole number"),
         ("CACHE_URL", "nonsense://here", "CACHE_URL: Invalid cache schema nonsense"),
+        ("DATABASE_REPLICA_URLS", "nonsense", "DATABASE_REPLICA_URLS entry 1 is not a database URL"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' must be text or json"),
+        ("REQUEST_ID_TRUSTED_PROXIES", "proxy.lan", "REQUEST_ID_TRUSTED_PROXIES: 'proxy.lan' is not an address"),
+        ("METRICS_ALLOWED_IPS", "10.0.0.0/33", "METRICS_ALLOWED_IPS: '10.0.0.0/33' is not an address"),
     ],
 )
 def test_bad_value_stops_start_with_message_naming_it(run_child, production_env, name, value, message):

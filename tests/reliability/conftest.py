@@ -177,6 +177,11 @@ class Gunicorn:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
 
+    def kill(self) -> None:
+        """kill -9 the master and its workers (its session): nothing finishes, in-flight requests are cut."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -232,6 +237,23 @@ class PgCluster:
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             pytest.fail(f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+    @property
+    def data_directory(self) -> Path:
+        return Path("/var/lib/postgresql") / self.version / self.name
+
+    def bin(self, program: str) -> str:
+        return f"/usr/lib/postgresql/{self.version}/bin/{program}"
+
+    def create_standby_of(self, primary: "PgCluster") -> None:
+        """Make this cluster a streaming replica of `primary`: a new cluster whose data is a pg_basebackup of it."""
+        self.create()
+        for entry in self.data_directory.iterdir():  # empty, keeping the directory (and its owner) for the copy
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        self._run(
+            "runuser", "-u", "postgres", "--", self.bin("pg_basebackup"), "-h", HOST, "-p", str(primary.port),
+            "-U", "postgres", "-D", str(self.data_directory), "-R", "-X", "stream", "--checkpoint=fast",
+        )  # fmt: skip
 
     def create(self) -> None:
         self._run(

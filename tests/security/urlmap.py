@@ -18,6 +18,9 @@ from tests.factories import make_attribute, make_user
 from tokens.models import ApiToken
 
 PUBLIC, LOGIN, STAFF = "public", "login", "staff"
+# /metrics: no user or permission reads it, only METRICS_TOKEN or METRICS_ALLOWED_IPS (tests/ops/test_metrics.py);
+# with neither set, as in the suite, it is a 404 for everyone.
+METRICS = "metrics token"
 VIEW_C, ADD_C, CHANGE_C, DELETE_C = "view_customer", "add_customer", "change_customer", "delete_customer"
 VIEW_A, CREATE_A, UPDATE_A, DELETE_A = (
     "view_customer_attribute",
@@ -34,6 +37,8 @@ HOOKS = "manage_webhooks"
 EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "/": {"GET": PUBLIC},  # redirects to the customer list, which then asks for sign-in
     "healthz": {"GET": PUBLIC},
+    "readyz": {"GET": PUBLIC},
+    "metrics": {"GET": METRICS},
     "login": {"GET": PUBLIC},
     "logout": {"POST": PUBLIC},
     "password_change": {"GET": LOGIN},

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
+from crm_project import requestid
 from jobs import runner
 
 logger = logging.getLogger("jobs")
@@ -38,7 +39,13 @@ class Command(BaseCommand):
         runner.worker_id = worker_id
         if verbosity:
             handler = logging.StreamHandler(self.stdout)
-            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+            # Each line names the request that started the job it is about (crm_project/requestid.py).
+            handler.addFilter(requestid.RequestIdFilter())
+            handler.setFormatter(
+                requestid.JsonFormatter()
+                if settings.LOG_FORMAT == "json"
+                else logging.Formatter("%(asctime)s %(name)s %(levelname)s [%(request_id)s] %(message)s")
+            )
             for name in ("jobs", "django_tasks", "django_tasks_db"):
                 logging.getLogger(name).addHandler(handler)
                 logging.getLogger(name).setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
