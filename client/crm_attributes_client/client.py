@@ -371,11 +371,11 @@ class Client(RegistryMixin):
             params["name_prefix"] = name_prefix
         return UsageReport.from_json(self._call("GET", "/attribute/usage", params=params).json())
 
-    def usage_names(self, *, name_prefix: str = "") -> Iterator[NameUsage]:
+    def usage_names(self, *, name_prefix: str = "", page_size: int = PAGE_SIZE) -> Iterator[NameUsage]:
         """Every name in use (starting with `name_prefix`) with its figures, page after page."""
         offset = 0
         while True:
-            report = self.usage(name_prefix=name_prefix, offset=offset)
+            report = self.usage(name_prefix=name_prefix, limit=page_size, offset=offset)
             yield from report.names
             offset += len(report.names)
             if not report.names or offset >= report.names_count:
