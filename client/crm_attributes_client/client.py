@@ -173,6 +173,11 @@ class Client(RegistryMixin):
         response = self._call("GET", f"/attribute/customer_id/{int(customer_id)}")
         return [Attribute.from_json(a) for a in response.json()]
 
+    def attribute(self, customer_id: int, name: str) -> Attribute | None:
+        """The customer's attribute `name` with its `etag` (for `update(…, if_match=…)`), or None if it has none."""
+        found = next((a for a in self.attributes(customer_id) if a.attribute_name == name), None)
+        return None if found is None else self.get(found.attribute_id)
+
     def values(self, customer_id: int) -> dict[str, str]:
         """The customer's attributes as a `{name: value}` dict."""
         return {a.attribute_name: a.attribute_value for a in self.attributes(customer_id)}
