@@ -185,3 +185,21 @@ def test_a_hung_server_raises_after_the_timeout(crm, proxy):
         client.attributes(make_customer().pk)
 
     assert "ReadTimeout" in str(raised.value)
+
+
+def test_a_write_of_a_name_a_rename_job_holds_raises_conflict_with_retry_after(writer):
+    from crm_attributes_client import Conflict
+
+    from attributes.models import NameReservation
+    from jobs.models import Job
+
+    customer = make_customer()
+    job = Job.objects.create(kind="attributes.rename", params={}, status=Job.Status.RUNNING)
+    NameReservation.objects.create(name="plan", job=job)  # what a running rename job holds
+
+    with pytest.raises(Conflict) as raised:
+        writer.upsert(customer.pk, "plan", "gold")
+
+    assert raised.value.status == 409 and raised.value.retry_after == 5
+    assert "being renamed" in str(raised.value)
+    assert not Attribute.objects.exists()
