@@ -156,7 +156,6 @@ class Session:
         content: str | bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
-        on_retry: Callable[[int, httpx.Response | None], None] | None = None,
     ) -> tuple[httpx.Response, int]:
         """Send with the retry policy; returns the answer (2xx, or an error answer not worth retrying) and the
         number of the attempt that got it (0: the first). Raises TransportError when no answer came."""
@@ -171,8 +170,6 @@ class Session:
                 if attempt < self.retries and (never_sent or retry_unknown):
                     self.sleep(self._backoff(attempt))
                     attempt += 1
-                    if on_retry:
-                        on_retry(attempt, None)
                     continue
                 fate = (
                     "it was not sent"
@@ -190,7 +187,5 @@ class Session:
                     response.close()
                     self.sleep(wait)
                     attempt += 1
-                    if on_retry:
-                        on_retry(attempt, response)
                     continue
             return response, attempt
