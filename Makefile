@@ -7,7 +7,7 @@ PORT ?= 8000
 # `make run` is for trying the product locally: DEBUG on unless the environment or .env says otherwise.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 
-.PHONY: run test install install-dev migrate lint format serve worker clean bench bench-scale
+.PHONY: run dev-keys test install install-dev migrate lint format serve worker clean bench bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,16 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 
-run: migrate
+# Development keys for sensitive attributes, generated once into .env (never committed; production sets its own).
+DEV_KEY := $(BIN)/python -c "import base64,secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"
+dev-keys: install
+	@touch .env
+	@grep -q '^ATTRIBUTE_ENCRYPTION_KEYS=.' .env || { echo "ATTRIBUTE_ENCRYPTION_KEYS=$$($(DEV_KEY))" >> .env; \
+		echo "  Generated a development ATTRIBUTE_ENCRYPTION_KEYS into .env"; }
+	@grep -q '^ATTRIBUTE_INDEX_KEY=.' .env || { echo "ATTRIBUTE_INDEX_KEY=$$($(DEV_KEY))" >> .env; \
+		echo "  Generated a development ATTRIBUTE_INDEX_KEY into .env"; }
+
+run: dev-keys migrate
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo

@@ -19,7 +19,7 @@ from crm_project.paging import COUNT_CAP, CappedPaginator, prefix_q
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 
-from . import selectors, services
+from . import selectors, sensitive, services
 from .admin_rename import rename_across_customers
 from .models import Attribute, AttributeDefinition
 from .permissions import Action, has_permission, may_manage_registry, may_rename_all, may_see_customers
@@ -93,6 +93,18 @@ class AttributeAdminForm(forms.ModelForm):
         # No maxlength attribute: the browser would silently cut a longer value instead of showing the error.
         if "attribute_value" in self.fields:  # absent when the user may only view (every field read-only)
             self.fields["attribute_value"].widget.attrs.pop("maxlength", None)
+            instance = self.instance
+            self.sensitive = instance.pk is not None and sensitive.Presenter.is_hidden(
+                value=instance.attribute_value,
+                ciphertext=instance.value_ciphertext,
+                name_sensitive=sensitive.name_is_sensitive(instance.attribute_name),
+            )
+            if self.sensitive:  # never in the page: typed anew, or kept when left empty
+                self.initial["attribute_value"] = ""
+                self.fields["attribute_value"].required = False
+                self.fields[
+                    "attribute_value"
+                ].help_text = "Sensitive: the value is hidden. Type a new value to replace it; leave empty to keep it."
 
     def _get_validation_exclusions(self):
         exclude = super()._get_validation_exclusions()
@@ -104,6 +116,8 @@ class AttributeAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if getattr(self, "sensitive", False) and not cleaned.get("attribute_value"):
+            cleaned["attribute_value"] = sensitive.plain_value(self.instance)  # kept (re-encrypted if renamed)
         name, value = cleaned.get("attribute_name"), cleaned.get("attribute_value")
         if name is not None and value is not None:
             try:
@@ -190,7 +204,7 @@ class AttributeNameFilter(admin.SimpleListFilter):
 @admin.register(Attribute)
 class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelAdmin):
     form = AttributeAdminForm
-    list_display = ["attribute_id", "customer", "attribute_name", "attribute_value", "last_modified"]
+    list_display = ["attribute_id", "customer", "attribute_name", "value_display", "last_modified"]
     list_display_links = ["attribute_id", "attribute_name"]
     list_filter = [AttributeNameFilter]
     # The search is attribute_search (indexed); search_fields only turns the admin's search box on.
@@ -205,6 +219,16 @@ class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelA
     show_full_result_count = False
     actions = [rename_across_customers]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(name_sensitive=sensitive.sensitive_expression())
+
+    @admin.display(description="attribute value", ordering="attribute_value")
+    def value_display(self, obj) -> str:
+        hidden = sensitive.Presenter.is_hidden(
+            value=obj.attribute_value, ciphertext=obj.value_ciphertext, name_sensitive=obj.name_sensitive
+        )
+        return sensitive.MASK + " (sensitive)" if hidden else obj.attribute_value
+
     def get_search_results(self, request, queryset, search_term):
         for bit in smart_split(search_term):  # as Django's own search: words, or "quoted phrases"
             if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
@@ -215,7 +239,9 @@ class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelA
             # name and value indexes, then sorted. Ordered over every match, PostgreSQL walks the primary key
             # backwards and filters (it underestimates a prefix's matches): 2 s for `SF-00` at 10M rows, whose
             # 100,000 matches are the oldest rows; this way 30 ms.
-            queryset = queryset.model.objects.filter(pk__in=queryset.order_by().values("pk")[:COUNT_CAP])
+            queryset = queryset.model.objects.annotate(name_sensitive=sensitive.sensitive_expression()).filter(
+                pk__in=queryset.order_by().values("pk")[:COUNT_CAP]
+            )
         return queryset, False
 
     def get_list_display(self, request):

@@ -8,7 +8,7 @@ class AttributesConfig(AppConfig):
     def ready(self):
         from customers import extensions as customers
 
-        from . import extensions, services, signals  # noqa: F401 (signals: connected; services: job kinds registered)
+        from . import checks, extensions, services, signals  # noqa: F401 (connected / registered on import)
 
         customers.register_tab(extensions.ATTRIBUTES_TAB)
         customers.register_tab(extensions.HISTORY_TAB)

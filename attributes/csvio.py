@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from crm_project.parsing import parse_id, unstorable_character
 
-from . import services
+from . import sensitive, services
 
 EXPORT_COLUMNS = ["customer_id", "customer_name", "attribute_name", "attribute_value", "last_modified"]
 IMPORT_COLUMNS = ["customer_id", "attribute_name", "attribute_value"]
@@ -58,14 +58,31 @@ class _Echo:
         return value
 
 
-def export_rows(attributes: QuerySet) -> Iterator[list]:
+def export_rows(attributes: QuerySet, presenter: sensitive.Presenter | None = None) -> Iterator[list]:
+    """The export's rows. A sensitive value is an empty cell unless `presenter`'s reader may view it (then it is
+    decrypted and the read recorded, a block of reveals at a time); without a presenter, always empty."""
     rows = (
         attributes.order_by("customer_id", "attribute_name")
-        .annotate(customer_name=F("customer__customer_name"))
-        .values_list("customer_id", "customer_name", "attribute_name", "attribute_value", "last_modified")
-    )
+        .annotate(customer_name=F("customer__customer_name"), name_sensitive=sensitive.sensitive_expression())
+        .values_list(
+            "customer_id", "customer_name", "attribute_name", "attribute_value", "last_modified", "value_ciphertext",
+            "name_sensitive",
+        )
+    )  # fmt: skip
     tz = timezone.get_current_timezone()
-    for customer_id, customer_name, name, value, modified in rows.iterator(chunk_size=5000):
+    for n, (customer_id, customer_name, name, value, modified, ciphertext, name_sensitive) in enumerate(
+        rows.iterator(chunk_size=5000), 1
+    ):
+        if sensitive.Presenter.is_hidden(value=value, ciphertext=ciphertext, name_sensitive=name_sensitive):
+            if presenter is None:
+                value = ""
+            else:
+                value = (
+                    presenter.value(
+                        customer_id=customer_id, name=name, value=value, ciphertext=ciphertext, name_sensitive=True
+                    )[0]
+                    or ""
+                )
         yield [
             customer_id,
             neutralize(_printable(customer_name)),
@@ -73,9 +90,13 @@ def export_rows(attributes: QuerySet) -> Iterator[list]:
             neutralize(value),
             modified.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
         ]
+        if presenter is not None and n % 5000 == 0:
+            presenter.flush()
+    if presenter is not None:
+        presenter.flush()
 
 
-def csv_response(attributes: QuerySet, filename: str) -> StreamingHttpResponse:
+def csv_response(attributes: QuerySet, filename: str, *, user=None) -> StreamingHttpResponse:
     """Stream the attributes as CSV: rows are read from the database in chunks, never all at once.
 
     The header goes out at once; rows then go out in blocks of about 64 KB (one write per row would be a
@@ -86,13 +107,14 @@ def csv_response(attributes: QuerySet, filename: str) -> StreamingHttpResponse:
     streams anyway, and a transaction there would take the write lock (BEGIN IMMEDIATE) for the download.
     """
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    presenter = sensitive.Presenter(user, "export")  # in the request: who and which token read it
 
     def lines() -> Iterator[str]:
         yield writer.writerow(EXPORT_COLUMNS)
         block: list[str] = []
         size = 0
         with _streaming_read():
-            for row in export_rows(attributes):
+            for row in export_rows(attributes, presenter):
                 line = writer.writerow(row)
                 block.append(line)
                 size += len(line)

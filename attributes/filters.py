@@ -32,7 +32,8 @@ from django.http import QueryDict
 
 from customers.models import Customer
 
-from .models import Attribute
+from . import sensitive
+from .models import Attribute, AttributeDefinition
 from .selectors import first_names
 from .validators import NAME_RE
 
@@ -133,6 +134,7 @@ class StrictFilterForm(forms.Form):
 
     extra_params: frozenset[str] = frozenset()
     repeatable: frozenset[str] = frozenset({"attribute"})
+    sensitive_names: frozenset[str] = frozenset()  # of the query's names, found by clean()
 
     def full_clean(self):
         if self.is_bound and (unknown := sorted(set(self.data) - set(self.fields) - self.extra_params)):
@@ -154,7 +156,25 @@ class StrictFilterForm(forms.Form):
             self.add_error("attribute_name", "Give attribute_name with attribute_value… or attribute_exists.")
         if data.get("attribute_exists") is False and value_ops:
             self.add_error("attribute_exists", "attribute_exists=false cannot be combined with a value.")
+        self._check_sensitive(data, value_ops)
         return data
+
+    def _check_sensitive(self, data: dict, value_ops: list[str]) -> None:
+        """A sensitive name is stored as a keyed hash: only equality can be searched (one query for the names)."""
+        names = {data.get("attribute_name")} | {name for name, _ in data.get("attribute") or ()}
+        names.discard(None)
+        self.sensitive_names = set(
+            AttributeDefinition.objects.filter(name__in=names, sensitive=True).values_list("name", flat=True)
+        ) if names else set()  # fmt: skip
+        name = data.get("attribute_name")
+        if name in self.sensitive_names:
+            for key in value_ops:
+                if OPERATORS[key] != "exact":
+                    self.add_error(
+                        key,
+                        f"“{name}” is sensitive: its values are stored encrypted, so only exact equality "
+                        "(attribute_value=…) can be searched.",
+                    )
 
 
 def _unknown_message(key: str) -> str:
@@ -163,6 +183,14 @@ def _unknown_message(key: str) -> str:
         known = ", ".join(k.removeprefix("attribute_value__") for k in OPERATORS if "__" in k)
         return f"Unknown operator “{op}”: use attribute_value (exact) or attribute_value__ with {known}."
     return f"Unknown filter parameter “{key}”."
+
+
+def _hashed(condition: Condition, sensitive_names: set[str]) -> Condition:
+    """Equality on a sensitive name compares index tokens (attributes/sensitive.py); the plain value too, for the rows
+    the marking job has not reached yet (whose values every output masks anyway)."""
+    if condition.op != "exact" or condition.name not in sensitive_names:
+        return condition
+    return Condition(condition.name, "in", (condition.value, sensitive.index_token(condition.name, condition.value)))
 
 
 class StrictFilterSet(django_filters.FilterSet):
@@ -207,7 +235,7 @@ class StrictFilterSet(django_filters.FilterSet):
         elif name is not None and not conditions:
             conditions.append(Condition(name, "exists"))
         conditions += [Condition(pair_name, "exact", value) for pair_name, value in data.get("attribute") or ()]
-        return conditions
+        return [_hashed(c, self.form.sensitive_names) for c in conditions]
 
 
 class AttributeFilterSet(StrictFilterSet):

@@ -1,5 +1,6 @@
 import hashlib
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
@@ -63,11 +64,15 @@ class Attribute(models.Model):
     )
     created = models.DateTimeField(default=timezone.now, editable=False)
     last_modified = models.DateTimeField(default=timezone.now, editable=False)
+    # A sensitive name's value, encrypted (attributes/sensitive.py); attribute_value then holds its index token.
+    # Empty for every other value. `db_default`: the bulk and raw-SQL inserts of plain values need not name it.
+    value_ciphertext = models.TextField(blank=True, default="", db_default="", editable=False)
 
-    # Every change, from any path; rows outlive the attribute and go only with the customer.
+    # Every change, from any path; rows outlive the attribute and go only with the customer. History keeps the
+    # index token of a sensitive value, never its ciphertext: old values are not decryptable from history rows.
     history = IndexedHistoricalRecords(
         bases=[AttributeHistoryBase],
-        excluded_fields=[],
+        excluded_fields=["value_ciphertext"],
         user_db_constraint=False,
         no_db_index=["attribute_id", "customer"],
     )
@@ -80,6 +85,7 @@ class Attribute(models.Model):
             ("create_customer_attribute", "Can create customer attributes"),
             ("update_customer_attribute", "Can update customer attributes"),
             ("delete_customer_attribute", "Can delete customer attributes"),
+            ("view_sensitive_customer_attribute", "Can view the values of sensitive customer attributes"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "attribute_name"], name="attribute_unique_name_per_customer"),
@@ -184,6 +190,33 @@ class AttributeDefinition(models.Model):
         from .registry import expected_format
 
         return expected_format(self)
+
+
+class SensitiveReveal(models.Model):
+    """One read of a sensitive value: a Reveal click, an API response that carried it, an export that included it."""
+
+    class Channel(models.TextChoices):
+        UI = "ui", "Attributes tab"
+        API = "api", "API"
+        EXPORT = "export", "CSV export"
+        ADMIN = "admin", "Django admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, help_text="At the time of the read.")
+    token_name = models.CharField(max_length=100, blank=True, help_text="API token used, if any.")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    customer_id = models.BigIntegerField(help_text="Plain id: the log outlives the customer.")
+    attribute_name = models.CharField(max_length=NAME_MAX_LENGTH)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.username} read {self.attribute_name} of customer {self.customer_id} ({self.channel})"
 
 
 class NameReservation(models.Model):

@@ -157,6 +157,7 @@ class Can(Mapping):
         "rename_all": may_rename_all,
         "see_customers": may_see_customers,
         "manage_webhooks": may_manage_webhooks,
+        "view_sensitive": lambda user: may_view_sensitive(user),
     }
 
     def __init__(self, user):
@@ -254,3 +255,11 @@ class RegistryApiPermission(BasePermission):
         else:
             require_registry(request.user, REGISTRY_WRITE_MESSAGE)
         return True
+
+
+# Sensitive values (attributes/sensitive.py): who may read them in plain; everyone else sees them masked.
+SENSITIVE = "attributes.view_sensitive_customer_attribute"
+
+
+def may_view_sensitive(user) -> bool:
+    return _holds(user, SENSITIVE)

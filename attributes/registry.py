@@ -103,8 +103,10 @@ def _ok(definition, value: str) -> bool:
 def check_value(definition, name: str, value: str) -> None:
     """Raise ValidationError quoting the expected format when `value` does not fit `definition`."""
     if definition is not None and not _ok(definition, value):
+        # A sensitive value is never quoted back: error messages end up in logs, screenshots and tickets.
+        shown = "This value" if definition.sensitive else f"“{value}”"
         raise ValidationError(
-            f"“{value}” is not a valid {name}: expected {expected_format(definition)}.", code="registry_type"
+            f"{shown} is not a valid {name}: expected {expected_format(definition)}.", code="registry_type"
         )
 
 

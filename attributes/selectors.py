@@ -51,12 +51,18 @@ def customer_attribute_rows(customer_id: int) -> list[list]:
     request (`crm_project.rawrows`: a prepared statement on PostgreSQL); `AttributeSerializer.render_rows` renders
     them."""
     table = connection.ops.quote_name(Attribute._meta.db_table)
+    definitions = connection.ops.quote_name(AttributeDefinition._meta.db_table)
     fields = CUSTOMER_ATTRIBUTE_FIELDS
+    # Two more columns, in the same statement: the ciphertext and whether the name is marked sensitive (masking).
     sql = (
-        f"SELECT {', '.join(rawrows.columns(Attribute, names=fields))} FROM {table} "
-        "WHERE customer_id = %s ORDER BY attribute_name"
+        f"SELECT {', '.join(rawrows.columns(Attribute, 'a', names=fields))}, a.value_ciphertext, "
+        f"EXISTS (SELECT 1 FROM {definitions} d WHERE d.name = a.attribute_name AND d.sensitive) "
+        f"FROM {table} a WHERE a.customer_id = %s ORDER BY a.attribute_name"
     )
-    return [rawrows.converted(Attribute, row, fields) for row in rawrows.fetchall(sql, [customer_id])]
+    return [
+        [*rawrows.converted(Attribute, row[:6], fields), row[6], bool(row[7])]
+        for row in rawrows.fetchall(sql, [customer_id])
+    ]
 
 
 def definition_for(name: str) -> AttributeDefinition | None:
@@ -122,11 +128,29 @@ def attribute_rows(customer) -> list[Attribute]:
     edit, delete = (
         reverse(name, args=[customer.pk, 0]).rsplit("/0/", 1) for name in ("attributes:update", "attributes:delete")
     )
+    from .sensitive import MASK, Presenter
+
     for attribute in attributes:
         attribute.definition = definitions.get(attribute.attribute_name)  # its description on hover/focus
+        # Rendering copies: a sensitive value is never in the page (the Reveal control fetches it, recorded).
+        attribute.sensitive = Presenter.is_hidden(
+            value=attribute.attribute_value,
+            ciphertext=attribute.value_ciphertext,
+            name_sensitive=bool(attribute.definition and attribute.definition.sensitive),
+        )
+        if attribute.sensitive:
+            attribute.attribute_value = MASK
+            attribute.value_ciphertext = ""
         attribute.edit_url = f"{edit[0]}/{attribute.attribute_id}/{edit[1]}"
         attribute.delete_url = f"{delete[0]}/{attribute.attribute_id}/{delete[1]}"
     return attributes
+
+
+def reveal_log(**filters) -> QuerySet:
+    """Reads of sensitive values, newest first (the Reveal log page and `GET /crm/attribute/reveal-log/`)."""
+    from .models import SensitiveReveal
+
+    return SensitiveReveal.objects.filter(**filters).order_by("-at", "-id")
 
 
 def history_records(**filters) -> QuerySet:
@@ -145,7 +169,11 @@ def history_page(customer, page_number, user) -> tuple[Page, list[HistoryRow]]:
     records = history_records(customer_id=customer.pk).only(*HISTORY_FIELDS)
     page = CappedPaginator(records, HISTORY_PAGE_SIZE).get_page(page_number)
     current = dict(customer.attributes.values_list("attribute_name", "attribute_value"))
-    return page, [HistoryRow(record, restorable(record, current, user)) for record in page]
+    from .sensitive import mask_records
+
+    restorable_records = [(record, restorable(record, current, user)) for record in page]
+    mask_records(page)  # "value changed", never the value; not restorable (history keeps no sensitive value)
+    return page, [HistoryRow(record, ok and not record.sensitive) for record, ok in restorable_records]
 
 
 def restorable(record, current: dict[str, str], user) -> bool:
@@ -230,7 +258,9 @@ def usage_report(*, name_prefix: str = "", offset: int = 0, limit: int | None = 
                 customers=row.customers,
                 distinct_values=row.distinct_values,
                 last_modified=row.last_modified,
-                top_values=[(value, count) for value, count in row.top_values],
+                top_values=[]
+                if definition is not None and definition.sensitive
+                else [(value, count) for value, count in row.top_values],
                 defined=definition is not None,
                 description=definition.description if definition is not None else "",
             )

@@ -18,6 +18,7 @@ customer_patterns = [
     path("history/<id:history_id>/restore/", history.AttributeRestoreView.as_view(), name="restore"),
     path("<id:attribute_id>/edit/", tab.AttributeUpdateView.as_view(), name="update"),
     path("<id:attribute_id>/delete/", tab.AttributeDeleteView.as_view(), name="delete"),
+    path("<id:attribute_id>/reveal/", tab.AttributeRevealView.as_view(), name="reveal"),
 ]
 
 site_patterns = [
@@ -26,6 +27,7 @@ site_patterns = [
     path("attributes/usage/", usage.UsageView.as_view(), name="usage"),
     path("attributes/rename/", usage.RenameView.as_view(), name="rename"),
     path("attributes/registry/", registry.RegistryListView.as_view(), name="registry"),
+    path("attributes/registry/reveal-log/", registry.RevealLogView.as_view(), name="reveal_log"),
     path("attributes/registry/new/", registry.DefinitionCreateView.as_view(), name="registry_create"),
     path("attributes/registry/<id:pk>/edit/", registry.DefinitionUpdateView.as_view(), name="registry_update"),
     path("attributes/registry/<id:pk>/delete/", registry.DefinitionDeleteView.as_view(), name="registry_delete"),

@@ -101,7 +101,7 @@ class DirectRepresentationMixin:
     timestamp_fields: tuple[str, ...] = ("created", "last_modified")
 
     def to_representation(self, instance) -> dict:
-        data = {name: getattr(instance, name) for name in self.Meta.fields}
+        data = {name: getattr(instance, name) for name in getattr(self, "represented_fields", self.Meta.fields)}
         tz = timezone.get_current_timezone()  # once, not per field: it is a context-local lookup
         for name in self.timestamp_fields:
             data[name] = data[name].astimezone(tz).strftime(DATETIME_FORMAT)

@@ -227,12 +227,43 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Attributes -----------------------------------------------------------------------------------
 # When true, only names defined in the attribute registry may be written.
 ATTRIBUTES_REQUIRE_DEFINITION = env_bool("ATTRIBUTES_REQUIRE_DEFINITION", default=False)
+# Sensitive attributes (attributes/sensitive.py): AES-GCM keys, each the URL-safe base64 of 32 random bytes; the first
+# encrypts, all decrypt (rotation: put the new key first, run `manage.py rotate_attribute_keys`, then drop the old
+# one). The equality index (HMAC-SHA256) has its own key. A malformed key stops the start here; missing keys stop
+# it (DEBUG off) only once a name is marked sensitive (the `attributes` system check and crm_project/wsgi.py).
+ATTRIBUTE_ENCRYPTION_KEYS = env.list("ATTRIBUTE_ENCRYPTION_KEYS", default=[])
+ATTRIBUTE_INDEX_KEY = env.str("ATTRIBUTE_INDEX_KEY", default="")
+
+
+def _check_key(setting: str, key: str) -> None:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii")) if key.strip() == key and key else b""
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ImproperlyConfigured(
+            f"{setting} must be the URL-safe base64 of 32 random bytes, e.g. the output of "
+            '`python -c "import base64,secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"`.'
+        )
+
+
+for _key in ATTRIBUTE_ENCRYPTION_KEYS:
+    _check_key("ATTRIBUTE_ENCRYPTION_KEYS (comma-separated)", _key)
+if ATTRIBUTE_INDEX_KEY:
+    _check_key("ATTRIBUTE_INDEX_KEY", ATTRIBUTE_INDEX_KEY)
 # Days of attribute history to keep; older rows go with `manage.py prune_history`. Unset or empty: keep everything.
 HISTORY_RETENTION_DAYS = env_int("HISTORY_RETENTION_DAYS", default=0) or None
 if HISTORY_RETENTION_DAYS is not None and HISTORY_RETENTION_DAYS < 1:
     raise ImproperlyConfigured(f"HISTORY_RETENTION_DAYS={HISTORY_RETENTION_DAYS} must be at least 1 (or unset)")
 # Customers per committed chunk of a rename job (each chunk locks those customers' rows of the two names).
 ATTRIBUTES_RENAME_CHUNK = env_int("ATTRIBUTES_RENAME_CHUNK", default=1000)
+# Rows per transaction of the jobs that encrypt, decrypt or re-encrypt sensitive values.
+ATTRIBUTES_SENSITIVE_CHUNK = env_int("ATTRIBUTES_SENSITIVE_CHUNK", default=2000)
+# Seconds a revealed sensitive value stays visible in the Attributes tab before it is hidden again.
+ATTRIBUTES_REVEAL_SECONDS = env_int("ATTRIBUTES_REVEAL_SECONDS", default=20)
 
 # `make bench` mounts bare-SQL baseline views under /bench/ for comparison; off everywhere else.
 CRM_BENCH = env_bool("CRM_BENCH", default=False)

@@ -52,3 +52,8 @@ class ChunkedBodyMiddleware:
 
 
 application = ChunkedBodyMiddleware(get_wsgi_application())
+
+# gunicorn runs no system checks: refuse to serve (DEBUG off) a registry with sensitive names and no keys.
+from attributes.sensitive import check_startup  # noqa: E402 (needs the apps loaded above)
+
+check_startup()

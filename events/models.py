@@ -50,8 +50,10 @@ class Event(models.Model):
         return f"{self.type} {self.attribute_name} (customer {self.customer_id}, #{self.sequence})"
 
     def as_dict(self) -> dict:
-        """The event as the feed and webhooks publish it."""
-        return {
+        """The event as the feed and webhooks publish it. A sensitive value (the attributes app's
+        `sensitive.mask_records` sets `sensitive` and blanks the values first) is published as null, with
+        `"sensitive": true`, to every reader and subscriber."""
+        data = {
             "event_id": str(self.event_id),
             "type": self.type,
             "sequence": self.sequence,
@@ -67,6 +69,9 @@ class Event(models.Model):
             "actor": {"username": self.actor_username, "channel": self.channel, "token_name": self.token_name},
             "batch_id": str(self.batch_id) if self.batch_id else None,
         }
+        if getattr(self, "sensitive", False):
+            data["data"]["sensitive"] = True
+        return data
 
 
 class Sequencer(models.Model):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Signer
 
 from attributes.permissions import require_webhooks
+from attributes.sensitive import mask_records
 from events import selectors as event_selectors
 from events.models import Event
 from events.services import events_sequence, last_sequence
@@ -318,6 +319,8 @@ def send_due(*, heartbeat: Callable[[], None] = lambda: None) -> int:
             .select_related("event")
             .order_by("sequence", "id")[:SEND_BATCH]
         )
+        pending = list(pending)
+        mask_records([d.event for d in pending])  # a sensitive value never leaves in a payload, whoever subscribes
         waiting: set[int | None] = set()  # customers with an earlier delivery not yet through
         for delivery in pending:
             if delivery.customer_id in waiting:

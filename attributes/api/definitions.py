@@ -115,7 +115,8 @@ class DefinitionViewSet(viewsets.GenericViewSet):
         description="Required permission: `manage_attribute_registry`. Creates the definition (201) or replaces "
         "it (200); fields left out take their defaults. `sensitive: true` stores the name's values encrypted "
         "and masks them for users without `view_sensitive_customer_attribute`; changing it on a name in use "
-        "re-encrypts or decrypts its values in a background job (see `job_id` in the response).",
+        "encrypts or decrypts its stored values in a background job: the response then has `job_id` "
+        "(`GET /crm/job/{job_id}` shows its progress).",
         parameters=[NAME],
         request=DefinitionInputSerializer,
         responses={
@@ -142,7 +143,10 @@ class DefinitionViewSet(viewsets.GenericViewSet):
         else:
             definition = services.definition_update(definition=definition, actor=request.user, **fields)
             code = status.HTTP_200_OK
-        return Response(DefinitionSerializer(definition).data, status=code)
+        data = DefinitionSerializer(definition).data
+        if getattr(definition, "job", None) is not None:  # the values are being encrypted or decrypted
+            data["job_id"] = str(definition.job.pk)
+        return Response(data, status=code)
 
     @extend_schema(
         operation_id="attribute_definition_delete",

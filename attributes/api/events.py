@@ -13,6 +13,7 @@ from crm_project.parsing import parse_int
 from events import selectors, services
 from events.filters import EventFilterSet
 
+from .. import sensitive
 from ..permissions import Action, AttributeApiPermission
 
 MAX_LIMIT, DEFAULT_LIMIT = 1000, 100
@@ -22,9 +23,14 @@ ALLOWED_PARAMS = {"after", "limit", "customer_id", "type", "attribute_name", "fo
 class EventDataSerializer(serializers.Serializer):
     attribute_id = serializers.IntegerField()
     attribute_name = serializers.CharField()
-    attribute_value = serializers.CharField(help_text="After the change; for a deletion, the deleted value.")
+    attribute_value = serializers.CharField(
+        allow_null=True, help_text="After the change; for a deletion, the deleted value; null when sensitive."
+    )
     previous_name = serializers.CharField(help_text="The name before a rename; empty otherwise.")
-    previous_value = serializers.CharField(help_text="The value before an update; empty otherwise.")
+    previous_value = serializers.CharField(
+        allow_null=True, help_text="The value before an update; empty otherwise; null when sensitive."
+    )
+    sensitive = serializers.BooleanField(required=False, help_text="Present (true) for a sensitive value.")
 
 
 class EventActorSerializer(serializers.Serializer):
@@ -99,5 +105,6 @@ class EventFeedViewSet(viewsets.GenericViewSet):
             raise ValidationError(filterset.errors)
         services.events_sequence()  # number what has committed, so the page is as fresh as it can be
         events = list(filterset.qs[:limit])
+        sensitive.mask_records(events)  # always masked here, whoever reads
         page = {"events": [e.as_dict() for e in events], "next": events[-1].sequence if events else after}
         return Response(page)

@@ -9,7 +9,7 @@ from rest_framework import serializers, status, viewsets
 from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField, object_id
 from customers.models import Customer
 
-from .. import selectors, services
+from .. import selectors, sensitive, services
 from ..history import ACTIONS
 from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission
@@ -24,13 +24,27 @@ class AttributeHistorySerializer(serializers.Serializer):
     action = serializers.SerializerMethodField(help_text="created, updated or deleted")
     operation = serializers.CharField(help_text="create, update, rename, delete, restore, bulk, import, …")
     attribute_name = serializers.CharField(help_text="The name after the change (at deletion: the deleted name).")
-    attribute_value = serializers.CharField(help_text="The value after the change (at deletion: the deleted value).")
+    attribute_value = serializers.CharField(
+        allow_null=True,
+        help_text="The value after the change (at deletion: the deleted value); null for a sensitive value.",
+    )
     previous_name = serializers.CharField(help_text="The name before a rename; empty otherwise.")
-    previous_value = serializers.CharField(help_text="The value before an update; empty otherwise.")
+    previous_value = serializers.CharField(
+        allow_null=True, help_text="The value before an update; empty otherwise; null for a sensitive value."
+    )
+    sensitive = serializers.BooleanField(
+        required=False, help_text="Present (true) for a sensitive value: only that it changed is shown."
+    )
     changed_at = SpecDateTimeField(source="history_date")
     changed_by = serializers.CharField(source="actor_name", help_text="Username; empty for system writes.")
     token_name = serializers.CharField(help_text="API token used, if any.")
     channel = serializers.CharField(help_text="ui, api, admin, cli, seed or system")
+
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        if not getattr(instance, "sensitive", False):
+            data.pop("sensitive", None)  # plain rows keep the shape they always had
+        return data
 
     def get_action(self, record) -> str:
         return ACTIONS[record.history_type]
@@ -59,6 +73,7 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
 
     def _page(self, queryset):
         page = self.paginate_queryset(queryset)
+        sensitive.mask_records(page)
         return self.get_paginated_response(AttributeHistorySerializer(page, many=True).data)
 
     @extend_schema(
@@ -108,4 +123,4 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         except Attribute.history.model.DoesNotExist:
             raise Http404("No such history entry.") from None
         code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
-        return attribute_response(outcome.attribute, code)
+        return attribute_response(outcome.attribute, request, code)

@@ -21,12 +21,34 @@ class AttributeSerializer(DirectRepresentationMixin, serializers.ModelSerializer
     """An attribute exactly as the specification shows it."""
 
     customer_id = serializers.IntegerField(read_only=True)
+    attribute_value = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="null for a sensitive value the caller may not view (`sensitive` is then true).",
+    )
     created = SpecDateTimeField()
     last_modified = SpecDateTimeField()
+    # Not read_only: drf-spectacular marks every read-only field required, and this one is absent on plain values.
+    sensitive = serializers.BooleanField(
+        required=False,
+        help_text="Present, and true, only for a value of a name the registry marks sensitive: stored encrypted, "
+        "shown to holders of view_sensitive_customer_attribute, null for everyone else.",
+    )
+    # What the instance renders; `sensitive` is added by the views' masking (attributes/sensitive.py Presenter).
+    represented_fields = [
+        "attribute_id",
+        "customer_id",
+        "attribute_name",
+        "attribute_value",
+        "created",
+        "last_modified",
+    ]
 
     class Meta:
         model = Attribute
-        fields = ["attribute_id", "customer_id", "attribute_name", "attribute_value", "created", "last_modified"]
+        fields = [
+            "attribute_id", "customer_id", "attribute_name", "attribute_value", "created", "last_modified", "sensitive",
+        ]  # fmt: skip
         read_only_fields = fields
 
     @classmethod
@@ -54,7 +76,7 @@ class BulkResultSerializer(AttributeSerializer):
     result = serializers.ChoiceField(choices=["created", "updated", "unchanged"], read_only=True)
 
     class Meta(AttributeSerializer.Meta):
-        fields = [*AttributeSerializer.Meta.fields, "result"]
+        fields = [*AttributeSerializer.represented_fields, "result", "sensitive"]
         read_only_fields = fields
 
 

@@ -7,6 +7,7 @@ from .events import EventFeedViewSet
 from .history import AttributeHistoryViewSet
 from .imports import AttributeImportViewSet
 from .rename import AttributeRenameView
+from .reveals import RevealLogViewSet
 from .usage import AttributeUsageViewSet
 from .views import AttributeViewSet
 
@@ -35,6 +36,7 @@ urlpatterns = [
         AttributeHistoryViewSet.as_view({"post": "restore"}),
         name="attribute-history-restore",
     ),
+    re_path(r"^attribute/reveal-log/?$", RevealLogViewSet.as_view({"get": "list"}), name="attribute-reveal-log"),
     re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),
     re_path(r"^attribute/export/?$", AttributeViewSet.as_view({"get": "export"}), name="attribute-export"),

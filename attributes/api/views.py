@@ -18,7 +18,7 @@ from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagina
 from crm_project.parsing import parse_id
 from customers.models import Customer
 
-from .. import csvio, filters, selectors, services
+from .. import csvio, filters, selectors, sensitive, services
 from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission, has_permission
 from .serializers import (
@@ -89,8 +89,19 @@ def _if_match(request) -> list[str] | None:
     return parse_etags(header) if header is not None else None
 
 
-def attribute_response(attribute: Attribute, code: int = status.HTTP_200_OK) -> Response:
-    return Response(AttributeSerializer(attribute).data, status=code, headers={"ETag": attribute.etag})
+def attribute_response(
+    attribute: Attribute, request, code: int = status.HTTP_200_OK, *, read: bool = False
+) -> Response:
+    """One attribute, its sensitive value masked unless the caller may view it (`read`: a GET, recorded as a
+    reveal; a write's response echoes what the caller just sent and is not). The ETag never depends on the plain
+    value: a sensitive row's `attribute_value` is its index token."""
+    presenter = sensitive.Presenter(request.user, "api", record=read)
+    name_sensitive = read and not attribute.value_ciphertext and sensitive.name_is_sensitive(attribute.attribute_name)
+    item = presenter.item(
+        AttributeSerializer(attribute).data, ciphertext=attribute.value_ciphertext, name_sensitive=name_sensitive
+    )
+    presenter.flush()
+    return Response(item, status=code, headers={"ETag": attribute.etag})
 
 
 class AttributeViewSet(viewsets.GenericViewSet):
@@ -124,7 +135,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
             # The current attribute only for those who may read it; others learn no value.
             if exc.current is None or not has_permission(self.request.user, Action.VIEW):
                 return Response({"detail": str(exc)}, status=status.HTTP_412_PRECONDITION_FAILED)
-            return attribute_response(exc.current, status.HTTP_412_PRECONDITION_FAILED)
+            return attribute_response(exc.current, self.request, status.HTTP_412_PRECONDITION_FAILED)
         if isinstance(exc, Attribute.DoesNotExist):  # deleted by someone else while we worked
             exc = Http404("Not found.")
         if isinstance(exc, ParseError) and getattr(self, "action", None) == "bulk":  # one documented 400 shape for bulk
@@ -162,7 +173,8 @@ class AttributeViewSet(viewsets.GenericViewSet):
             if_match=_if_match(request),
             create_only=if_none_match is not None,
         )
-        return attribute_response(outcome.attribute, status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+        return attribute_response(outcome.attribute, request, code)
 
     @extend_schema(
         operation_id="attribute_retrieve",
@@ -171,7 +183,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         responses={200: AttributeSerializer, **ERRORS, **NOT_FOUND},
     )
     def retrieve(self, request, *args, **kwargs):
-        return attribute_response(self.get_object())
+        return attribute_response(self.get_object(), request, read=True)
 
     @extend_schema(
         operation_id="attribute_update",
@@ -209,7 +221,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
             if_match=_if_match(request),
             confirm=request.query_params.get("confirm"),
         )
-        return attribute_response(attribute)
+        return attribute_response(attribute, request)
 
     @extend_schema(
         operation_id="attribute_delete",
@@ -247,7 +259,12 @@ class AttributeViewSet(viewsets.GenericViewSet):
         rows = selectors.customer_attribute_rows(customer_id)
         if not rows and not Customer.objects.filter(pk=customer_id).exists():  # only then: [] or 404?
             raise Http404("No such customer.")
-        return Response(AttributeSerializer.render_rows(rows))
+        items = AttributeSerializer.render_rows(row[:6] for row in rows)
+        presenter = sensitive.Presenter(request.user, "api")
+        for item, row in zip(items, rows, strict=True):
+            presenter.item(item, ciphertext=row[6], name_sensitive=row[7])
+        presenter.flush()
+        return Response(items)
 
     @extend_schema(
         operation_id="attribute_list",
@@ -259,12 +276,17 @@ class AttributeViewSet(viewsets.GenericViewSet):
         responses={200: AttributeSerializer(many=True), **ERRORS},
     )
     def list(self, request, *args, **kwargs):
-        queryset = Attribute.objects.order_by("attribute_id")
+        queryset = Attribute.objects.order_by("attribute_id").annotate(name_sensitive=sensitive.sensitive_expression())
         filterset = filters.AttributeFilterSet(request.query_params, queryset=queryset, extra_params=PAGING_IGNORED)
         filterset.validate()
         self.paginator.keyset = "attribute_id"
         page = self.paginate_queryset(filterset.qs)
-        return self.get_paginated_response(AttributeSerializer(page, many=True).data)
+        items = AttributeSerializer(page, many=True).data
+        presenter = sensitive.Presenter(request.user, "api")
+        for item, attribute in zip(items, page, strict=True):
+            presenter.item(item, ciphertext=attribute.value_ciphertext, name_sensitive=attribute.name_sensitive)
+        presenter.flush()
+        return self.get_paginated_response(items)
 
     @extend_schema(
         operation_id="attribute_bulk_upsert",
@@ -291,7 +313,9 @@ class AttributeViewSet(viewsets.GenericViewSet):
         except services.BulkRejected as rejected:
             return _bulk_errors(rejected.errors)
         render = AttributeSerializer().to_representation
-        return Response([{**render(o.attribute), "result": o.result.value} for o in outcomes])
+        presenter = sensitive.Presenter(request.user, "api", record=False)  # the values the caller just sent
+        items = [presenter.item(render(o.attribute), ciphertext=o.attribute.value_ciphertext) for o in outcomes]
+        return Response([{**item, "result": o.result.value} for item, o in zip(items, outcomes, strict=True)])
 
     @extend_schema(
         operation_id="attribute_export_csv",
@@ -317,7 +341,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         attributes = filters.exported_attributes(
             params, customers=Customer.objects.all(), extra_params={"format"}, attributes=attributes
         )
-        return csvio.csv_response(attributes, filename)
+        return csvio.csv_response(attributes, filename, user=request.user)
 
 
 def _bulk_errors(errors) -> Response:

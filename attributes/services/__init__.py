@@ -22,6 +22,7 @@ from .definitions import definition_create, definition_delete, definition_update
 from .imports import import_authorize, import_start
 from .rename import RenameReport, attribute_rename_all, rename_start
 from .retention import PRUNE_BATCH, PruneReport, history_cutoff, history_prune
+from .sensitivity import rotate_start, sensitivity_start
 from .single import attribute_delete, attribute_restore, attribute_update, attribute_upsert
 from .usage import usage_refresh
 
@@ -44,6 +45,8 @@ __all__ = [
     "attribute_rename_all",
     "attribute_restore",
     "rename_start",
+    "rotate_start",
+    "sensitivity_start",
     "attribute_update",
     "attribute_upsert",
     "definition_create",

@@ -23,10 +23,11 @@ from .common import (
     definitions_for,
     lost_deadlock,
     normalize_and_validate,
+    stored_value,
 )
 
 BULK_MAX_ITEMS = 1000
-ATTRIBUTE_COLUMNS = ["customer", "attribute_name", "attribute_value", "created", "last_modified"]
+ATTRIBUTE_COLUMNS = ["customer", "attribute_name", "attribute_value", "value_ciphertext", "created", "last_modified"]
 _RACE_RETRIES = 5
 
 
@@ -50,7 +51,8 @@ class BulkItem:
     index: int
     customer_id: int
     name: str
-    value: str
+    value: str  # what is stored: a sensitive name's index token (attributes/sensitive.py)
+    ciphertext: str = ""
 
 
 Row = tuple[int, object, object, object]  # (index or line number, customer_id, name, value)
@@ -66,6 +68,7 @@ def _validate_items(rows: list[Row], seen: dict[tuple[int, str], int]) -> tuple[
             continue
         try:
             name, value = normalize_and_validate(name=name, value=value, definitions=definitions)
+            value, ciphertext = stored_value(definitions.get(name), customer_id=customer_id, name=name, value=value)
         except ValidationError as error:
             errors.extend(ItemError(index, f, " ".join(msgs)) for f, msgs in error.message_dict.items())
             continue
@@ -75,7 +78,7 @@ def _validate_items(rows: list[Row], seen: dict[tuple[int, str], int]) -> tuple[
             errors.append(ItemError(index, "attribute_name", message))
             continue
         seen[key] = index
-        valid.append(BulkItem(index, customer_id, name, value))
+        valid.append(BulkItem(index, customer_id, name, value, ciphertext))
     known = set(Customer.objects.filter(customer_id__in={i.customer_id for i in valid}).values_list("pk", flat=True))
     errors.extend(
         ItemError(i.index, "customer_id", "No customer with this id.") for i in valid if i.customer_id not in known
@@ -142,6 +145,7 @@ def _decide(item: BulkItem, attribute: Attribute | None, *, actor, operation: st
             customer_id=item.customer_id,
             attribute_name=item.name,
             attribute_value=item.value,
+            value_ciphertext=item.ciphertext,
             created=now,
             last_modified=now,
         )
@@ -150,7 +154,7 @@ def _decide(item: BulkItem, attribute: Attribute | None, *, actor, operation: st
     if attribute.attribute_value == item.value:
         return attribute, Result.UNCHANGED
     history.mark(attribute, actor=actor, operation=operation, previous_value=attribute.attribute_value)
-    attribute.attribute_value = item.value
+    attribute.attribute_value, attribute.value_ciphertext = item.value, item.ciphertext
     attribute.last_modified = now
     return attribute, Result.UPDATED
 
@@ -211,7 +215,9 @@ def _write(items: list[BulkItem], *, actor, operation: str) -> list[tuple[BulkIt
             raise IntegrityError(f"attribute {_key(item)} neither inserted nor found")
     _require_update_for(actor, plan)
     updated = [attribute for _, attribute, result in plan if result is Result.UPDATED]
-    fastinsert.update_rows(Attribute, sorted(updated, key=lambda a: a.pk), ["attribute_value", "last_modified"])
+    fastinsert.update_rows(
+        Attribute, sorted(updated, key=lambda a: a.pk), ["attribute_value", "value_ciphertext", "last_modified"]
+    )
     created = [inserted[_key(item)] for item in ordered if _key(item) in inserted]
     history.record_bulk([(a, "+") for a in created] + [(a, "~") for a in updated], actor=actor)
     if created or updated:

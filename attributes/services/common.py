@@ -9,7 +9,7 @@ from django.db import DatabaseError
 
 from jobs.models import Job
 
-from .. import permissions, registry
+from .. import permissions, registry, sensitive
 from ..models import Attribute, AttributeDefinition, NameReservation
 from ..permissions import Action
 from ..selectors import definition_for, definitions_for  # noqa: F401 (services import definitions_for from here)
@@ -121,7 +121,24 @@ def normalize_and_validate(
 
     `definitions` (from `definitions_for`) saves the registry query when checking many items.
     """
+    name, value, _definition = validate_with_definition(name=name, value=value, definitions=definitions)
+    return name, value
+
+
+def stored_value(definition: AttributeDefinition | None, *, customer_id: int, name: str, value: str) -> tuple[str, str]:
+    """(attribute_value, value_ciphertext) to store for a valid `value`: for a sensitive name its index token and
+    ciphertext (attributes/sensitive.py; KeysMissing, a 400, without keys), else the value itself and ""."""
+    if definition is None or not definition.sensitive:
+        return value, ""
+    return sensitive.seal(customer_id, name, value)
+
+
+def validate_with_definition(
+    *, name, value, definitions: dict[str, AttributeDefinition] | None = None
+) -> tuple[str, str, AttributeDefinition | None]:
+    """`normalize_and_validate`, also returning the name's registry definition (None: undefined or invalid name)."""
     errors: dict[str, list[ValidationError]] = {}
+    definition = None
     cleaned = {}
     for field, raw, validator in (
         ("attribute_name", name, validate_attribute_name),
@@ -146,7 +163,7 @@ def normalize_and_validate(
                 errors["attribute_value"] = error.error_list
     if errors:
         raise ValidationError(errors)
-    return cleaned["attribute_name"], cleaned["attribute_value"]
+    return cleaned["attribute_name"], cleaned["attribute_value"], definition
 
 
 def full_clean(attribute: Attribute) -> None:

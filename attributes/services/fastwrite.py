@@ -71,7 +71,10 @@ def _names():
     }
 
 
-_ATTRIBUTE_COLUMNS = "attribute_id, customer_id, attribute_name, attribute_value, created, last_modified"
+# In the order of Attribute's concrete fields (rawrows.instance).
+_ATTRIBUTE_COLUMNS = (
+    "attribute_id, customer_id, attribute_name, attribute_value, created, last_modified, value_ciphertext"
+)
 
 
 def _pg_sql() -> str:
@@ -84,12 +87,14 @@ WITH reserved AS (
     SELECT {_ATTRIBUTE_COLUMNS} FROM {n["attribute"]}
     WHERE customer_id = %(customer)s AND attribute_name = %(name)s FOR UPDATE
 ), up AS (
-    INSERT INTO {n["attribute"]} (customer_id, attribute_name, attribute_value, created, last_modified)
-    SELECT c.{n["customer_pk"]}, %(name)s, %(value)s, t.at, t.at
+    INSERT INTO {n["attribute"]} (customer_id, attribute_name, attribute_value, created, last_modified,
+        value_ciphertext)
+    SELECT c.{n["customer_pk"]}, %(name)s, %(value)s, t.at, t.at, %(ciphertext)s
     FROM {n["customer"]} c, (SELECT clock_timestamp() AS at) t
     WHERE c.{n["customer_pk"]} = %(customer)s AND NOT EXISTS (SELECT 1 FROM reserved)
     ON CONFLICT (customer_id, attribute_name) DO UPDATE
-        SET attribute_value = EXCLUDED.attribute_value, last_modified = clock_timestamp()
+        SET attribute_value = EXCLUDED.attribute_value, value_ciphertext = EXCLUDED.value_ciphertext,
+            last_modified = clock_timestamp()
         WHERE %(may_update)s AND {n["attribute"]}.attribute_value <> EXCLUDED.attribute_value
           AND EXISTS (SELECT 1 FROM old)
     RETURNING {_ATTRIBUTE_COLUMNS}, NOT EXISTS (SELECT 1 FROM old) AS inserted
@@ -110,8 +115,10 @@ WITH reserved AS (
 )
 SELECT EXISTS (SELECT 1 FROM reserved),
     EXISTS (SELECT 1 FROM {n["customer"]} WHERE {n["customer_pk"]} = %(customer)s),
-    up.attribute_id, up.customer_id, up.attribute_name, up.attribute_value, up.created, up.last_modified, up.inserted,
-    old.attribute_id, old.customer_id, old.attribute_name, old.attribute_value, old.created, old.last_modified
+    up.attribute_id, up.customer_id, up.attribute_name, up.attribute_value, up.created, up.last_modified,
+    up.value_ciphertext, up.inserted,
+    old.attribute_id, old.customer_id, old.attribute_name, old.attribute_value, old.created, old.last_modified,
+    old.value_ciphertext
 FROM (SELECT 1) AS one LEFT JOIN up ON true LEFT JOIN old ON true
 """
 
@@ -119,12 +126,18 @@ FROM (SELECT 1) AS one LEFT JOIN up ON true LEFT JOIN old ON true
 _PG_SQL: str | None = None
 
 
-def write(*, customer_id: int, name: str, value: str, may_update: bool, actor, operation: str = "") -> Written:
-    """Create `name` on the customer, or update its value (only if `may_update`); see the module docstring."""
+def write(
+    *, customer_id: int, name: str, value: str, ciphertext: str = "", may_update: bool, actor, operation: str = ""
+) -> Written:
+    """Create `name` on the customer, or update its value (only if `may_update`); see the module docstring.
+
+    `value` is what is stored: for a sensitive name its index token, with `ciphertext` (attributes/sensitive.py),
+    so the history and event rows this statement writes carry the token, never the plain value."""
     now = timezone.now()
     user_id, actor_name, channel, token = history.row_context(actor)
     params = {
-        "customer": customer_id, "name": name, "value": value, "now": now, "may_update": may_update,
+        "customer": customer_id, "name": name, "value": value, "ciphertext": ciphertext, "now": now,
+        "may_update": may_update,
         "active": [str(status) for status in Job.ACTIVE], "user_id": user_id, "actor_name": actor_name,
         "channel": channel, "token": token, "create_op": operation or "create", "update_op": operation or "update",
         "event_id": uuid.uuid4(), "batch": events.BATCH.get(), "created_type": Event.Type.CREATED.value,
@@ -146,7 +159,7 @@ def _write_postgresql(params: dict) -> Written:
     except IntegrityError:  # the customer was deleted after the statement's snapshot (a deferred foreign key)
         return Written(Outcome.RACE)
     reserved, customer_exists, *rest = row
-    written, inserted, old = rest[:6], rest[6], rest[7:]
+    written, inserted, old = rest[:7], rest[7], rest[8:]
     if written[0] is not None:
         attribute = rawrows.instance(Attribute, written)
         return Written(Outcome.CREATED if inserted else Outcome.UPDATED, attribute)
@@ -189,15 +202,15 @@ def _write_sqlite(params: dict) -> Written:
         now = connection.ops.adapt_datetimefield_value(params["now"])
         if stored is None:
             cursor.execute(
-                f"INSERT INTO {n['attribute']} (customer_id, attribute_name, attribute_value, created, last_modified) "
-                f"VALUES (%s, %s, %s, %s, %s) RETURNING {_ATTRIBUTE_COLUMNS}",
-                [params["customer"], params["name"], params["value"], now, now],
+                f"INSERT INTO {n['attribute']} (customer_id, attribute_name, attribute_value, created, last_modified, "
+                f"value_ciphertext) VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ATTRIBUTE_COLUMNS}",
+                [params["customer"], params["name"], params["value"], now, now, params["ciphertext"]],
             )
         else:
             cursor.execute(
-                f"UPDATE {n['attribute']} SET attribute_value = %s, last_modified = %s WHERE attribute_id = %s "
-                f"RETURNING {_ATTRIBUTE_COLUMNS}",
-                [params["value"], now, stored.attribute_id],
+                f"UPDATE {n['attribute']} SET attribute_value = %s, value_ciphertext = %s, last_modified = %s "
+                f"WHERE attribute_id = %s RETURNING {_ATTRIBUTE_COLUMNS}",
+                [params["value"], params["ciphertext"], now, stored.attribute_id],
             )
         attribute = rawrows.instance(Attribute, cursor.fetchone())
         inserted = stored is None

@@ -114,6 +114,30 @@ def _sort_key(row: Row) -> tuple[int, str]:
 
 @engine.handler(KIND, label="CSV import", result_template="attributes/_import_job_result.html")
 def run_import_job(ctx: engine.JobContext) -> dict:
+    try:
+        result = _run_import_job(ctx)
+    except (engine.Interrupted, engine.LeaseLost, KeyboardInterrupt, SystemExit):
+        raise  # resumed later: it needs its file
+    except BaseException:
+        _forget_sensitive_payload(ctx)  # failed, refused or cancelled: it has ended
+        raise
+    _forget_sensitive_payload(ctx)
+    return result
+
+
+def _forget_sensitive_payload(ctx: engine.JobContext) -> None:
+    """A file with values of sensitive names is not kept once the job has ended (it holds them in plain)."""
+    from ..models import AttributeDefinition
+
+    try:
+        names = {row[2].strip() for row in _rows(ctx.payload) if isinstance(row[2], str)}
+    except csvio.CsvFormatError:
+        return
+    if AttributeDefinition.objects.filter(name__in=names, sensitive=True).exists():
+        Job.objects.filter(pk=ctx.job.pk).update(payload="")
+
+
+def _run_import_job(ctx: engine.JobContext) -> dict:
     params = ctx.params
     filename = params.get("filename", "")
     chunk_size = params.get("chunk_size") or settings.ATTRIBUTES_IMPORT_CHUNK

@@ -29,7 +29,7 @@ from jobs import engine, runner
 from jobs.models import Job
 
 from .. import history, permissions, registry
-from ..models import Attribute, NameReservation
+from ..models import Attribute, AttributeDefinition, NameReservation
 from ..validators import validate_attribute_name
 from . import fastinsert
 from .common import NameReserved, definitions_for, lost_deadlock
@@ -95,6 +95,13 @@ def _checked(*, old: str, new: str, actor, prefer: str | None) -> tuple[str, str
         raise ValidationError({"new": "The new name is the same as the old one."})
     if prefer not in (None, *PREFER):
         raise ValidationError({"prefer": "Use old or new."})
+    marked = set(AttributeDefinition.objects.filter(name__in=[old, new], sensitive=True).values_list("name", flat=True))
+    for param, name in (("old", old), ("new", new)):
+        if name in marked:  # its ciphertexts are bound to the name, and a merge would compare hidden values
+            raise ValidationError(
+                {param: f"“{name}” is sensitive: unmark it in the registry first (its values are decrypted)."},
+                code="sensitive",
+            )
     return old, new
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 
-from .. import history, permissions
+from .. import history, permissions, sensitive
 from ..models import Attribute
 from ..permissions import Action
 from . import fastinsert, fastwrite
@@ -25,7 +25,8 @@ from .common import (
     definitions_for,
     full_clean,
     lost_deadlock,
-    normalize_and_validate,
+    stored_value,
+    validate_with_definition,
 )
 
 
@@ -66,15 +67,19 @@ def _locked(customer_id: int, name: str) -> Attribute | None:
 NO_CUSTOMER = "No customer with this id."
 
 
-def _upsert_in_one_statement(*, customer_id: int, name: str, value: str, actor, operation: str) -> UpsertResult | None:
-    """The common case in one statement (`fastwrite`); None when a concurrent writer makes it the general path's."""
+def _upsert_in_one_statement(
+    *, customer_id: int, name: str, value: str, ciphertext: str, actor, operation: str
+) -> UpsertResult | None:
+    """The common case in one statement (`fastwrite`); None when a concurrent writer makes it the general path's.
+    `value` is what to store: a sensitive name's index token, with its `ciphertext` (see attributes/sensitive.py)."""
     now = timezone.now()
     full_clean(Attribute(customer_id=customer_id, attribute_name=name, attribute_value=value, created=now,
                          last_modified=now))  # fmt: skip
     may_update = actor is None or permissions.may_upsert(actor, exists=True)
     written = fastwrite.write(
-        customer_id=customer_id, name=name, value=value, may_update=may_update, actor=actor, operation=operation
-    )
+        customer_id=customer_id, name=name, value=value, ciphertext=ciphertext, may_update=may_update, actor=actor,
+        operation=operation,
+    )  # fmt: skip
     match written.outcome:
         case fastwrite.Outcome.CREATED:
             return UpsertResult(written.attribute, Result.CREATED)
@@ -111,11 +116,13 @@ def attribute_upsert(
     concurrent writer got in between, the transaction below decides.
     """
     authorize_upsert(actor, exists=False)
-    name, value = normalize_and_validate(name=name, value=value)
+    name, value, definition = validate_with_definition(name=name, value=value)
+    customer_id = customer if isinstance(customer, int) else customer.pk
+    # From here on `value` is what is stored: for a sensitive name, its index token (the plain value goes no further).
+    value, ciphertext = stored_value(definition, customer_id=customer_id, name=name, value=value)
     if if_match is None and not create_only:
-        customer_id = customer if isinstance(customer, int) else customer.pk
         done = _upsert_in_one_statement(
-            customer_id=customer_id, name=name, value=value, actor=actor, operation=operation
+            customer_id=customer_id, name=name, value=value, ciphertext=ciphertext, actor=actor, operation=operation
         )
         if done is not None:
             return done
@@ -131,8 +138,9 @@ def attribute_upsert(
             check_version(None, if_match)
             now = timezone.now()
             attribute = Attribute(
-                customer=customer, attribute_name=name, attribute_value=value, created=now, last_modified=now
-            )
+                customer=customer, attribute_name=name, attribute_value=value, value_ciphertext=ciphertext,
+                created=now, last_modified=now,
+            )  # fmt: skip
             full_clean(attribute)
             history.mark(attribute, actor=actor, operation=operation or "create")
             try:
@@ -156,10 +164,10 @@ def attribute_upsert(
         if existing.attribute_value == value:
             return UpsertResult(existing, Result.UNCHANGED)
         history.mark(existing, actor=actor, operation=operation or "update", previous_value=existing.attribute_value)
-        existing.attribute_value = value
+        existing.attribute_value, existing.value_ciphertext = value, ciphertext
         existing.last_modified = timezone.now()
         full_clean(existing)
-        existing.save(update_fields=["attribute_value", "last_modified"])
+        existing.save(update_fields=["attribute_value", "value_ciphertext", "last_modified"])
         check_names_free([name])
         return UpsertResult(existing, Result.UPDATED)
 
@@ -180,15 +188,18 @@ def attribute_update(
     name, exactly as `attribute_delete` does. Raises Attribute.DoesNotExist if it was deleted meanwhile.
     """
     authorize(actor, Action.UPDATE)
-    new_name, new_value = normalize_and_validate(
+    new_name, new_value, definition = validate_with_definition(
         name=attribute.attribute_name if name is None else name,
-        value=attribute.attribute_value if value is None else value,
+        # A rename alone keeps the value: a sensitive one decrypted here, re-encrypted for its new name below.
+        value=sensitive.plain_value(attribute) if value is None else value,
     )
+    new_value, ciphertext = stored_value(definition, customer_id=attribute.customer_id, name=new_name, value=new_value)
     for attempt in range(_DEADLOCK_ATTEMPTS):
         try:
             return _update_locked(
-                snapshot=attribute, name=new_name, value=new_value, actor=actor, if_match=if_match, confirm=confirm
-            )
+                snapshot=attribute, name=new_name, value=new_value, ciphertext=ciphertext, actor=actor,
+                if_match=if_match, confirm=confirm,
+            )  # fmt: skip
         except OperationalError as error:
             # A rename writes a new (customer, name) key while holding the row: a bulk writer that has just
             # inserted that key and now waits for our row is a deadlock the database breaks by aborting one side.
@@ -198,7 +209,14 @@ def attribute_update(
 
 
 def _update_locked(
-    *, snapshot: Attribute, name: str, value: str, actor, if_match: Collection[str] | None, confirm: str | None
+    *,
+    snapshot: Attribute,
+    name: str,
+    value: str,
+    ciphertext: str,
+    actor,
+    if_match: Collection[str] | None,
+    confirm: str | None,
 ) -> Attribute:
     new_name, new_value = name, value
     with transaction.atomic():
@@ -230,12 +248,12 @@ def _update_locked(
         )
         old_name = current.attribute_name
         current.attribute_name = new_name
-        current.attribute_value = new_value
+        current.attribute_value, current.value_ciphertext = new_value, ciphertext
         current.last_modified = timezone.now()
         full_clean(current)
         try:
             with transaction.atomic():
-                current.save(update_fields=["attribute_name", "attribute_value", "last_modified"])
+                current.save(update_fields=["attribute_name", "attribute_value", "value_ciphertext", "last_modified"])
         except IntegrityError:
             raise _rename_conflict(new_name) from None
         check_names_free([old_name, new_name])
@@ -290,6 +308,12 @@ def attribute_restore(*, history_id: int, customer_id: int | None = None, actor)
     if customer_id is not None:
         record = record.filter(customer_id=customer_id)
     record = record.get()  # DoesNotExist -> 404 in the views
+    if sensitive.is_token(record.attribute_value):
+        raise ValidationError(
+            "A sensitive value is not kept in history (only that it changed), so it cannot be restored: "
+            "set the value again instead.",
+            code="sensitive",
+        )
     customer = Customer.objects.get(pk=record.customer_id)
     return attribute_upsert(
         customer=customer,

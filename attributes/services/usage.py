@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from jobs import engine
 
-from .. import selectors
+from .. import selectors, sensitive
 from ..models import Attribute, AttributeDefinition, AttributeNameUsage, UsageStaleName, UsageState
 
 KIND = "attributes.refresh_usage"
@@ -54,7 +54,10 @@ def usage_figures(name: str) -> dict | None:
     return {
         "customers": int(rows[0][2]),
         "distinct_values": int(rows[0][3]),
-        "top_values": [[value, int(count)] for value, count, _total, _distinct in rows],
+        # A sensitive name's most common values are never kept (its tokens would show which customers share one).
+        "top_values": []
+        if sensitive.name_is_sensitive(name)
+        else [[value, int(count)] for value, count, _total, _distinct in rows if not sensitive.is_token(value)],
         "last_modified": last_modified[0] if last_modified else None,
     }
 

@@ -36,7 +36,9 @@ class CustomerAttributesExportView(AttributePermissionMixin, View):
 
     def get(self, request, customer_id: int):
         customer = get_object_or_404(Customer, pk=customer_id)
-        return csvio.csv_response(customer.attributes.all(), f"customer-{customer.pk}-attributes.csv")
+        return csvio.csv_response(
+            customer.attributes.all(), f"customer-{customer.pk}-attributes.csv", user=self.request.user
+        )
 
 
 class FilteredAttributesExportView(AttributePermissionMixin, View):
@@ -54,7 +56,8 @@ class FilteredAttributesExportView(AttributePermissionMixin, View):
             )
         except ValidationError as error:
             return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain; charset=utf-8")
-        return csvio.csv_response(attributes, "customer-list-attributes.csv" if filtered else "attributes.csv")
+        filename = "customer-list-attributes.csv" if filtered else "attributes.csv"
+        return csvio.csv_response(attributes, filename, user=self.request.user)
 
 
 class AttributeImportView(AttributePermissionMixin, TemplateView):

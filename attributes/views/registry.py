@@ -6,11 +6,13 @@ Add/Edit dialog).
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from crm_project.mixins import PermissionRequiredWithReasonMixin
+from crm_project.paging import CappedPaginator
 
 from .. import permissions, selectors, services
 from ..forms import AttributeDefinitionForm
@@ -46,8 +48,18 @@ class DefinitionFormMixin(RegistryPermissionMixin):
     verb = ""
 
     def form_valid(self, form):
-        self.object = self.save(form)
+        try:
+            self.object = self.save(form)
+        except ValidationError as error:  # the service's own checks (keys for a sensitive name, …)
+            by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+            for field, errors in by_field.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.form_invalid(form)
         messages.success(self.request, f"Definition {self.object.name} {self.verb}.")
+        if getattr(self.object, "job", None) is not None:
+            verb = "Encrypting" if self.object.sensitive else "Decrypting"
+            messages.info(self.request, f"{verb} the stored values of {self.object.name} in the background.")
+            return HttpResponseRedirect(reverse("jobs:detail", args=[self.object.job.pk]))
         return HttpResponseRedirect(self.get_success_url())
 
     def save(self, form) -> AttributeDefinition:
@@ -72,6 +84,18 @@ class DefinitionUpdateView(DefinitionFormMixin, UpdateView):
         return services.definition_update(definition=self.object, actor=self.request.user, **form.cleaned_data)
 
 
+class RevealLogView(RegistryPermissionMixin, ListView):
+    """Every read of a sensitive value (Reveal clicks, API reads, exports), newest first."""
+
+    template_name = "attributes/reveal_log.html"
+    context_object_name = "reveals"
+    paginate_by = 100
+    paginator_class = CappedPaginator
+
+    def get_queryset(self):
+        return selectors.reveal_log()
+
+
 class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):
     """Deleting a definition leaves customers' attributes alone; their values are simply no longer checked."""
 
@@ -83,6 +107,10 @@ class DefinitionDeleteView(RegistryPermissionMixin, DeleteView):
         return selectors.definitions_with_usage(AttributeDefinition.objects.all())
 
     def form_valid(self, form):
-        services.definition_delete(definition=self.object, actor=self.request.user)
+        try:
+            services.definition_delete(definition=self.object, actor=self.request.user)
+        except ValidationError as error:  # a sensitive name: unmark it first
+            messages.error(self.request, " ".join(error.messages))
+            return HttpResponseRedirect(self.get_success_url())
         messages.success(self.request, f"Definition {self.object.name} deleted.")
         return HttpResponseRedirect(self.get_success_url())

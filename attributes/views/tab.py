@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 
 from customers.models import Customer
 
-from .. import selectors, services
+from .. import permissions, selectors, sensitive, services
 from ..forms import AttributeForm, VersionForm
 from ..models import Attribute
 from ..permissions import Action, AttributePermissionMixin
@@ -170,10 +170,16 @@ class AttributeUpdateView(AttributeObjectMixin, AttributeFormView):
         attribute = current or self.attribute
         if current is not None:
             self.__dict__["attribute"] = current  # the page now shows the stored version
+        hidden = sensitive.Presenter.is_hidden(
+            value=attribute.attribute_value,
+            ciphertext=attribute.value_ciphertext,
+            name_sensitive=sensitive.name_is_sensitive(attribute.attribute_name),
+        )
         return AttributeForm(
             initial={
                 "attribute_name": attribute.attribute_name,
-                "attribute_value": attribute.attribute_value,
+                # A sensitive value is never put in the form: the editor types the new one.
+                "attribute_value": "" if hidden else attribute.attribute_value,
                 "version": attribute.etag,
             }
         )
@@ -191,6 +197,35 @@ class AttributeUpdateView(AttributeObjectMixin, AttributeFormView):
         except Attribute.DoesNotExist:
             return self.written(f"Attribute {self.attribute.attribute_name} was deleted by someone else.", "warning")
         return self.written(f"Attribute {attribute.attribute_name} updated.")
+
+
+class AttributeRevealView(AttributeObjectMixin, CustomerAttributesView):
+    """POST: the plain value of one sensitive attribute, for `view_sensitive_customer_attribute` only, recorded in
+    the reveal log. htmx swaps it into the table, where app.js hides it again after REVEAL_SECONDS; without
+    JavaScript it is a page of its own."""
+
+    action = Action.VIEW
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        if not permissions.may_view_sensitive(request.user):
+            raise PermissionDenied("You need the view_sensitive_customer_attribute permission to reveal values.")
+        presenter = sensitive.Presenter(request.user, "ui")
+        value, _hidden = presenter.value(
+            customer_id=self.attribute.customer_id,
+            name=self.attribute.attribute_name,
+            value=self.attribute.attribute_value,
+            ciphertext=self.attribute.value_ciphertext,
+            name_sensitive=sensitive.name_is_sensitive(self.attribute.attribute_name),
+        )
+        presenter.flush()
+        context = self.get_context_data(value=value, seconds=settings.ATTRIBUTES_REVEAL_SECONDS)
+        template = "attributes/_revealed.html" if request.htmx else "attributes/revealed.html"
+        response = self.response_class(
+            request=request, template=[template], context=context, using=self.template_engine
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class AttributeDeleteView(AttributeObjectMixin, CustomerAttributesView):

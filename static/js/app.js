@@ -142,6 +142,25 @@
     });
   });
 
+  // A revealed sensitive value (attributes/_revealed.html) hides again after its data-rehide seconds: the masked
+  // content it replaced is kept and put back, with its Reveal control working again.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.classList.contains("attr-sensitive") && !target.dataset.masked) {
+      target.dataset.masked = target.innerHTML;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const target = event.detail.target;
+    const revealed = target && target.querySelector(".attr-revealed[data-rehide]");
+    if (!revealed || !target.dataset.masked) return;
+    window.setTimeout(function () {
+      target.innerHTML = target.dataset.masked;
+      delete target.dataset.masked;
+      if (window.htmx) window.htmx.process(target);
+    }, Number(revealed.dataset.rehide) * 1000);
+  });
+
   // Clear the modal when it closes, so a stale form never flashes on the next open.
   document.addEventListener("hidden.bs.modal", function (event) {
     if (event.target.id === "attribute-modal") {

@@ -302,13 +302,13 @@ def test_attribute_str_shows_name_and_value(attribute):
 # --- permissions ----------------------------------------------------------------------------------------
 
 
-def test_the_four_specification_permissions_exist_and_nothing_else():
+def test_the_four_specification_permissions_and_the_sensitive_one_exist_and_nothing_else():
     content_type = ContentType.objects.get_for_model(Attribute)
 
     codenames = set(Permission.objects.filter(content_type=content_type).values_list("codename", flat=True))
 
     assert content_type.app_label == "attributes"
-    assert codenames == SPEC_PERMISSIONS
+    assert codenames == SPEC_PERMISSIONS | {"view_sensitive_customer_attribute"}  # issue 16: sensitive values
 
 
 def test_no_django_default_permissions_are_declared():

@@ -71,6 +71,7 @@ def test_can_answers_every_rule_for_anonymous_users_too():
         "rename_all": False,
         "see_customers": False,
         "manage_webhooks": False,
+        "view_sensitive": False,
     }
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -97,3 +98,21 @@ def test_sweep_requests_every_get_route_of_the_url_configuration(tmp_path):
     assert {row["route"] for row in rows if row["kind"] == "no GET"} >= {"logout", "attribute-bulk", "jobs:cancel"}
     skipped = {skipped["route"] for skipped in sweep["skipped"]}
     assert not skipped & {"customers:detail", "attributes:tab", "attribute-detail", "jobs:list"}
+
+
+def test_sensitive_bench_prints_the_ratios_and_times_the_jobs(wrk, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    completed = subprocess.run(
+        [
+            sys.executable, "bench/sensitive.py", "--database-url", f"sqlite:///{tmp_path / 'sensitive.sqlite3'}",
+            "--keys-file", str(tmp_path / "keys"), "--customers", "20", "--duration", "1", "--rounds", "1",
+            "--connections", "2", "--workers", "1", "--mark", "30",
+        ],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert re.search(r"PUT: plain +\d+/s +sensitive +\d+/s +ratio \d", completed.stdout)
+    assert re.search(r"GET: plain +\d+/s +sensitive +\d+/s +ratio \d", completed.stdout)
+    assert "MARK=" in completed.stdout and "status=succeeded done=90 total=90" in completed.stdout
+    assert "UNMARK=" in completed.stdout and "status=succeeded done=30 total=30" in completed.stdout

@@ -57,6 +57,8 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attributes:usage": {"GET": (VIEW_A,)},
     "attributes:rename": {"GET": (UPDATE_A, DELETE_A, REGISTRY), "POST": (UPDATE_A, DELETE_A, REGISTRY)},
     "attributes:registry": {"GET": (REGISTRY,)},
+    "attributes:reveal_log": {"GET": (REGISTRY,)},
+    "attributes:reveal": {"POST": (VIEW_A, VIEW_C, "view_sensitive_customer_attribute")},
     "attributes:registry_create": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
     "attributes:registry_update": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
     "attributes:registry_delete": {"GET": (REGISTRY,), "POST": (REGISTRY,)},
@@ -84,6 +86,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attribute-customer-history": {"GET": (VIEW_A,)},
     "attribute-history-restore": {"POST": (CREATE_A,)},  # the deleted attribute's row: a create
     "attribute-definitions": {"GET": (VIEW_A,)},
+    "attribute-reveal-log": {"GET": (REGISTRY,)},
     "attribute-definition": {"GET": (VIEW_A,), "PUT": (REGISTRY,), "DELETE": (REGISTRY,)},
     "customer": {"GET": (VIEW_C,), "PUT": (ADD_C,)},
     "customer-detail": {"GET": (VIEW_C,), "PATCH": (CHANGE_C,), "DELETE": (DELETE_C,)},
