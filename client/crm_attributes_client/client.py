@@ -178,8 +178,8 @@ class Client(RegistryMixin):
         found = next((a for a in self.attributes(customer_id) if a.attribute_name == name), None)
         return None if found is None else self.get(found.attribute_id)
 
-    def values(self, customer_id: int) -> dict[str, str]:
-        """The customer's attributes as a `{name: value}` dict."""
+    def values(self, customer_id: int) -> dict[str, str | None]:
+        """The customer's attributes as a `{name: value}` dict (None: a sensitive value the token may not read)."""
         return {a.attribute_name: a.attribute_value for a in self.attributes(customer_id)}
 
     def update(

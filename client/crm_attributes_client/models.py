@@ -2,6 +2,9 @@
 
 Timestamps of attributes, customers, history and jobs are the specification's "2025-01-04 10:30:00" in the server's
 TIME_ZONE (naive `datetime`s); events and webhooks carry ISO 8601 with an offset (aware `datetime`s).
+
+A value of a name the registry marks sensitive is None, with `sensitive=True`, wherever the caller may not read it
+(and always in history and events): never a placeholder string that could be mistaken for the value.
 """
 
 from __future__ import annotations
@@ -22,15 +25,20 @@ def _maybe_time(raw: Any) -> datetime | None:
     return None if raw is None else _time(raw)
 
 
+def _maybe_str(raw: Any) -> str | None:
+    return None if raw is None else str(raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Attribute:
     attribute_id: int
     customer_id: int
     attribute_name: str
-    attribute_value: str
+    attribute_value: str | None  # None: a sensitive value the caller may not read
     created: datetime
     last_modified: datetime
     etag: str | None = None  # the version to pass as `if_match`; set on single-attribute answers
+    sensitive: bool = False  # the registry marks the name sensitive (stored encrypted, masked for most readers)
 
     @classmethod
     def from_json(cls, data: JSON, etag: str | None = None) -> Attribute:
@@ -38,10 +46,11 @@ class Attribute:
             attribute_id=int(data["attribute_id"]),
             customer_id=int(data["customer_id"]),
             attribute_name=str(data["attribute_name"]),
-            attribute_value=str(data["attribute_value"]),
+            attribute_value=_maybe_str(data["attribute_value"]),
             created=_time(data["created"]),
             last_modified=_time(data["last_modified"]),
             etag=etag,
+            sensitive=bool(data.get("sensitive", False)),
         )
 
 
@@ -90,13 +99,14 @@ class HistoryRecord:
     action: Literal["created", "updated", "deleted"]
     operation: str
     attribute_name: str
-    attribute_value: str
+    attribute_value: str | None  # None for a sensitive value (history never carries it)
     previous_name: str
-    previous_value: str
+    previous_value: str | None
     changed_at: datetime
     changed_by: str
     token_name: str
     channel: str
+    sensitive: bool = False
 
     @classmethod
     def from_json(cls, data: JSON) -> HistoryRecord:
@@ -107,13 +117,14 @@ class HistoryRecord:
             action=data["action"],
             operation=str(data["operation"]),
             attribute_name=str(data["attribute_name"]),
-            attribute_value=str(data["attribute_value"]),
+            attribute_value=_maybe_str(data["attribute_value"]),
             previous_name=str(data["previous_name"]),
-            previous_value=str(data["previous_value"]),
+            previous_value=_maybe_str(data["previous_value"]),
             changed_at=_time(data["changed_at"]),
             changed_by=str(data["changed_by"]),
             token_name=str(data["token_name"]),
             channel=str(data["channel"]),
+            sensitive=bool(data.get("sensitive", False)),
         )
 
 
@@ -121,9 +132,10 @@ class HistoryRecord:
 class EventData:
     attribute_id: int
     attribute_name: str
-    attribute_value: str
+    attribute_value: str | None  # None for a sensitive value (events never carry it)
     previous_name: str
-    previous_value: str
+    previous_value: str | None
+    sensitive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +170,10 @@ class Event:
             data=EventData(
                 attribute_id=int(payload["attribute_id"]),
                 attribute_name=str(payload["attribute_name"]),
-                attribute_value=str(payload["attribute_value"]),
+                attribute_value=_maybe_str(payload["attribute_value"]),
                 previous_name=str(payload["previous_name"]),
-                previous_value=str(payload["previous_value"]),
+                previous_value=_maybe_str(payload["previous_value"]),
+                sensitive=bool(payload.get("sensitive", False)),
             ),
             actor=EventActor(
                 username=str(actor["username"]), channel=str(actor["channel"]), token_name=str(actor["token_name"])
@@ -412,3 +425,28 @@ class WebhookMessage:
     @property
     def event(self) -> Event:
         return Event.from_json(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    """One read of a sensitive value in plain (the reveal log)."""
+
+    reveal_id: int
+    at: datetime
+    username: str
+    token_name: str
+    customer_id: int
+    attribute_name: str
+    channel: str
+
+    @classmethod
+    def from_json(cls, data: JSON) -> Reveal:
+        return cls(
+            reveal_id=int(data["reveal_id"]),
+            at=_time(data["at"]),
+            username=str(data["username"]),
+            token_name=str(data["token_name"]),
+            customer_id=int(data["customer_id"]),
+            attribute_name=str(data["attribute_name"]),
+            channel=str(data["channel"]),
+        )

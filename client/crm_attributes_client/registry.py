@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .models import JSON, _time
+from .models import JSON, Reveal, _time
 
 ValueType = Literal["text", "boolean", "integer", "decimal", "date", "datetime", "email", "url", "choice", "regex"]
 
@@ -31,6 +31,7 @@ class Definition:
     sensitive: bool
     created: datetime
     last_modified: datetime
+    job_id: str | None = None  # set by `define` when (un)marking a name in use started a job over its values
 
     @classmethod
     def from_json(cls, data: JSON) -> Definition:
@@ -46,6 +47,7 @@ class Definition:
             sensitive=bool(data.get("sensitive", False)),
             created=_time(data["created"]),
             last_modified=_time(data["last_modified"]),
+            job_id=None if data.get("job_id") is None else str(data["job_id"]),
         )
 
 
@@ -80,7 +82,10 @@ class RegistryMixin:
         protected: bool = False,
         sensitive: bool = False,
     ) -> Definition:
-        """Create the definition of `name` or replace it as a whole (PUT: what is left out takes its default)."""
+        """Create the definition of `name` or replace it as a whole (PUT: what is left out takes its default).
+
+        Marking a name in use `sensitive` (or unmarking it) starts a job that encrypts (or decrypts) its values: the
+        result's `job_id` names it (`wait(definition.job_id)`)."""
         body = {
             "description": description,
             "value_type": value_type,
@@ -95,5 +100,16 @@ class RegistryMixin:
         return Definition.from_json(response.json())
 
     def undefine(self, name: str) -> None:
-        """Delete the definition of `name` (its attributes stay; their values are no longer checked)."""
+        """Delete the definition of `name` (its attributes stay; their values are no longer checked). A sensitive
+        name must be unmarked first (ValidationError)."""
         self._call("DELETE", f"/attribute/definition/{quote(name, safe='')}")
+
+    def reveal_log(self, *, customer_id: int | None = None, attribute_name: str | None = None) -> Iterator[Reveal]:
+        """Every read of a sensitive value in plain, newest first (needs manage_attribute_registry)."""
+        params: dict[str, Any] = {"limit": 1000}
+        if customer_id is not None:
+            params["customer_id"] = customer_id
+        if attribute_name is not None:
+            params["attribute_name"] = attribute_name
+        for data in self._pages("/attribute/reveal-log/", params):
+            yield Reveal.from_json(data)

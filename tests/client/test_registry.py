@@ -32,6 +32,10 @@ def test_define_read_list_replace_and_undefine(crm):
     replaced = client.define("billing_method", value_type="text")  # PUT replaces the whole definition
     assert (replaced.value_type, replaced.choices, replaced.protected) == ("text", [], False)
 
+    with pytest.raises(ValidationError) as raised:  # a sensitive name is unmarked before it is deleted
+        client.undefine("api_key")
+    assert "unmark it first" in str(raised.value)
+    client.define("api_key", sensitive=False)
     client.undefine("api_key")
     with pytest.raises(NotFound):
         client.definition("api_key")
