@@ -92,7 +92,8 @@ def raise_for_answer(response: httpx.Response) -> None:
         current = None
         if isinstance(body, dict) and "attribute_id" in body:
             current = Attribute.from_json(body, response.headers.get("ETag"))
-            message = f"{where}: 412 the attribute changed meanwhile (now {current.attribute_value!r})"
+            now = "" if current.attribute_value is None else f" (now {current.attribute_value!r})"
+            message = f"{where}: 412 the attribute changed meanwhile{now}"
         raise errors.PreconditionFailed(message, body=body, etag=response.headers.get("ETag"), current=current)
     if status == 429:
         raise errors.RateLimited(message, body=body, retry_after=retry_after_seconds(response))

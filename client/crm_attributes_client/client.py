@@ -347,6 +347,44 @@ class Client(RegistryMixin):
         for data in self._pages("/attribute/", [*params, ("limit", str(page_size))]):
             yield Attribute.from_json(data)
 
+    def export_csv(self, *, customer_id: int | None = None, **filters: str) -> str:
+        """The CSV export (`customer_id,customer_name,attribute_name,attribute_value,last_modified`): all attributes,
+        one customer's, or those of the customers matching the customer search parameters (`attribute_name=…`,
+        `attribute_value=…`, …, as the API names them). Needs view_customer too."""
+        params: dict[str, Any] = dict(filters)
+        if customer_id is not None:
+            params["customer_id"] = customer_id
+        response = self._call("GET", "/attribute/export/", params=params)
+        return response.content.decode("utf-8-sig")
+
+    # -- customers -------------------------------------------------------------------------------------------
+
+    def customers(self, *, page_size: int = PAGE_SIZE) -> Iterator[Customer]:
+        """Every customer, by id (keyset pages: any depth costs the same)."""
+        for data in self._pages("/customer/", {"limit": page_size}):
+            yield Customer.from_json(data)
+
+    def customer(self, customer_id: int) -> Customer:
+        return Customer.from_json(self._call("GET", f"/customer/customer_id/{int(customer_id)}").json())
+
+    def create_customer(self, customer_name: str, **fields: str) -> Customer:
+        """A new customer (`customer_account_type`, `customer_status`, `email`, `phone`, `notes` optional). Sent once:
+        this PUT creates a new customer every time, so a lost answer is not retried (TransportError says so)."""
+        body = {"customer_name": customer_name, **fields}
+        return Customer.from_json(self._call("PUT", "/customer/", json=body, idempotent=False).json())
+
+    def update_customer(self, customer_id: int, **fields: str) -> Customer:
+        """Change some of a customer's fields (absolute values, so retried like a PUT)."""
+        path = f"/customer/customer_id/{int(customer_id)}"
+        return Customer.from_json(self._call("PATCH", path, json=fields, idempotent=True).json())
+
+    def delete_customer(self, customer_id: int) -> None:
+        """Delete a customer and its attributes (a retry that finds it gone counts as done)."""
+        response, attempt = self._session.request("DELETE", f"/customer/customer_id/{int(customer_id)}")
+        if attempt > 0 and response.status_code == 404:
+            return
+        raise_for_answer(response)
+
     # -- history ------------------------------------------------------------------------------------------------
 
     def history(self, *, customer_id: int | None = None, attribute_id: int | None = None) -> Iterator[HistoryRecord]:
