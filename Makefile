@@ -18,8 +18,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev]"
+# The Python client (client/, its own package) is part of the dev install: its tests run against this server.
+$(VENV)/.installed-dev: pyproject.toml client/pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev]" -e ./client
 	touch $@
 
 install: $(VENV)/.installed
@@ -59,6 +60,7 @@ worker: migrate
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd client && $(abspath $(BIN))/mypy --strict
 
 format: install-dev
 	$(BIN)/ruff check --fix .

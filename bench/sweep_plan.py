@@ -220,6 +220,11 @@ def _path_values(route: Route, objects: Objects, request) -> tuple[dict, str | N
         if "delivery_id" in route.params and delivery is None:
             return {}, "no webhook delivery in the data set"
         values["delivery_id"] = delivery
+    if route.name == "attribute-definition":  # the registry API, by name (merged from the sensitive branch)
+        name = AttributeDefinition.objects.order_by("pk").values_list("name", flat=True).first()
+        if name is None:
+            return {}, "no definition in the data set"
+        values["name"] = name
     if route.name == "admin:auth_user_password_change":
         values["id"] = objects.user_id
     if route.name == "admin:autocomplete":

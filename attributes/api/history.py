@@ -1,18 +1,21 @@
-"""History endpoints: every recorded change of a customer's attributes, or of one attribute (even deleted)."""
+"""History endpoints: every recorded change of a customer's attributes, or of one attribute (even deleted), and
+the restore of one recorded change (the History tab's Restore button)."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import serializers, status, viewsets
 
 from crm_project.api import HeaderLimitOffsetPagination, SpecDateTimeField, object_id
 from crm_project.replicas import replica_reads
 from customers.models import Customer
 
-from .. import selectors, sensitive
+from .. import selectors, sensitive, services
 from ..history import ACTIONS
+from ..models import Attribute
 from ..permissions import Action, AttributeApiPermission
-from .views import PAGING
+from .serializers import AttributeSerializer
+from .views import BEING_RENAMED, ERRORS, PAGING, attribute_response
 
 
 class AttributeHistorySerializer(serializers.Serializer):
@@ -64,7 +67,8 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
     permission_classes = [AttributeApiPermission]
     pagination_class = HeaderLimitOffsetPagination
     serializer_class = AttributeHistorySerializer
-    required_actions = {"for_customer": Action.VIEW, "for_attribute": Action.VIEW}
+    # A restore is a write by name: the service adds update_customer_attribute when the name exists.
+    required_actions = {"for_customer": Action.VIEW, "for_attribute": Action.VIEW, "restore": Action.CREATE}
 
     def get_queryset(self):
         return selectors.history_records()
@@ -100,3 +104,27 @@ class AttributeHistoryViewSet(viewsets.GenericViewSet):
         if not records.exists():
             raise Http404("No history for this attribute id.")
         return self._page(records)
+
+    @extend_schema(
+        operation_id="attribute_history_restore",
+        summary="Restore a recorded change",
+        description="Required permission: `create_customer_attribute` (and `update_customer_attribute` when the "
+        "customer has the name now). Writes the name and value the history row recorded (a deleted attribute "
+        "comes back, or an earlier value) through the normal write path: validated, recorded with operation "
+        "`restore`, and published as a change event.",
+        request=None,
+        responses={
+            201: OpenApiResponse(AttributeSerializer, description="Restored as a new attribute."),
+            200: OpenApiResponse(AttributeSerializer, description="Restored over the current value (or unchanged)."),
+            **ERRORS,
+            404: OpenApiResponse(description="No such history entry."),
+            **BEING_RENAMED,
+        },
+    )
+    def restore(self, request, history_id, *args, **kwargs):
+        try:
+            outcome = services.attribute_restore(history_id=object_id(history_id), actor=request.user)
+        except Attribute.history.model.DoesNotExist:
+            raise Http404("No such history entry.") from None
+        code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+        return attribute_response(outcome.attribute, request, code)

@@ -31,6 +31,11 @@ urlpatterns = [
         DefinitionViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
         name="attribute-definition",
     ),
+    re_path(
+        rf"^attribute/history_id/{ID.format('history_id')}/restore/?$",
+        AttributeHistoryViewSet.as_view({"post": "restore"}),
+        name="attribute-history-restore",
+    ),
     re_path(r"^attribute/reveal-log/?$", RevealLogViewSet.as_view({"get": "list"}), name="attribute-reveal-log"),
     re_path(r"^attribute/?$", AttributeViewSet.as_view({"put": "upsert", "get": "list"}), name="attribute"),
     re_path(r"^attribute/bulk/?$", AttributeViewSet.as_view({"put": "bulk"}), name="attribute-bulk"),

@@ -89,6 +89,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
     "attribute-customer": {"GET": (VIEW_A,)},
     "attribute-history": {"GET": (VIEW_A,)},
     "attribute-customer-history": {"GET": (VIEW_A,)},
+    "attribute-history-restore": {"POST": (CREATE_A,)},  # the deleted attribute's row: a create
     "attribute-definitions": {"GET": (VIEW_A,)},
     "attribute-reveal-log": {"GET": (REGISTRY,)},
     "attribute-definition": {"GET": (VIEW_A,), "PUT": (REGISTRY,), "DELETE": (REGISTRY,)},
@@ -200,6 +201,7 @@ def request_body(route: Route, method: str, objects: Objects):
             "attribute-rename": {"old_name": "support_tier", "new_name": "tier", "dry_run": True},
             "attribute-detail": {"attribute_value": "changed"},
             "attribute-definition": {"description": "changed"},
+            "attribute-history-restore": None,
             "customer": {"customer_name": "Swept"},
             "customer-detail": {"notes": "changed"},
             "job-cancel": None,

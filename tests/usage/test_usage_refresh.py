@@ -21,8 +21,10 @@ API = "/crm/attribute/usage"
 
 
 def figure_queries(queries) -> list[str]:
-    """The per-name figure queries a refresh ran (one per name it recomputed)."""
-    return [q["sql"] for q in queries.captured_queries if "GROUP BY attribute_value" in q["sql"]]
+    """The per-name figure queries a refresh ran (one per name it recomputed). A statement psycopg ran prepared
+    (crm_project/rawrows.py, e.g. the registry lookup the sensitive check makes per name) is captured without its
+    SQL (None); the figure queries are ORM queries and always have theirs."""
+    return [q["sql"] for q in queries.captured_queries if "GROUP BY attribute_value" in (q["sql"] or "")]
 
 
 def summary() -> dict[str, tuple]:
