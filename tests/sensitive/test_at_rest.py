@@ -24,7 +24,11 @@ def _database_bytes() -> bytes:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         files = [name, name.with_name(name.name + "-wal"), name.with_name(name.name + "-journal")]
-        return b"".join(path.read_bytes() for path in files if path.exists())
+        # Read by another process: closing a file descriptor of the database in this one would drop every POSIX
+        # lock SQLite holds on it here (sqlite.org/howtocorrupt.html, 2.2), and the worker processes of later
+        # tests then corrupted the file ("database disk image is malformed").
+        existing = [str(path) for path in files if path.exists()]
+        return subprocess.run(["cat", *existing], check=True, capture_output=True, timeout=60).stdout
     settings = connection.settings_dict
     command = ["pg_dump", "--no-owner", "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
                "-U", settings["USER"] or "postgres", settings["NAME"]]  # fmt: skip
