@@ -75,6 +75,22 @@
     }
   });
 
+  // Bootstrap's focus trap focuses the dialog itself once the fade ends: give the focus back to the field the
+  // fragment focused, or keystrokes typed during the fade (a fast typist, a browser test) would be lost.
+  document.addEventListener("shown.bs.modal", function (event) {
+    if (event.target.id !== "attribute-modal" || document.activeElement !== event.target) return;
+    const field = event.target.querySelector("input:not([type=hidden]), textarea, select");
+    if (!field) return;
+    field.focus();
+    if (typeof field.setSelectionRange === "function" && typeof field.value === "string") {
+      try {
+        field.setSelectionRange(field.value.length, field.value.length); // after what was typed, not before it
+      } catch (error) {
+        // inputs without a text selection (number, email) keep the browser's caret
+      }
+    }
+  });
+
   // A write succeeded: the server swapped in the new table; close the modal.
   document.addEventListener("attributesChanged", function () {
     const instance = modal();
