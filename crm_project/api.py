@@ -75,6 +75,17 @@ class StrictCharField(serializers.CharField):
         return data
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false and nothing else (DRF's BooleanField would take "yes", 1 or "on")."""
+
+    default_error_messages = {"invalid": "Must be a JSON boolean."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictIntegerField(serializers.IntegerField):
     """A JSON integer and nothing else: no "12", 12.0 or true, and within 64-bit range."""
 

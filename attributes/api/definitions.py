@@ -17,6 +17,7 @@ from crm_project.api import (
     HeaderLimitOffsetPagination,
     NoUnknownFieldsMixin,
     SpecDateTimeField,
+    StrictBooleanField,
     StrictCharField,
 )
 
@@ -39,17 +40,6 @@ class DefinitionSerializer(serializers.ModelSerializer):
         model = AttributeDefinition
         fields = [*services.definitions.FIELDS, "created", "last_modified"]
         read_only_fields = fields
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON true or false and nothing else (DRF's BooleanField would take "yes" or 1)."""
-
-    default_error_messages = {"invalid": "Must be a JSON boolean."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 class DefinitionInputSerializer(NoUnknownFieldsMixin, serializers.Serializer):

@@ -5,23 +5,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm_project.api import ERRORS, UNSUPPORTED, NoUnknownFieldsMixin, StrictCharField
+from crm_project.api import ERRORS, UNSUPPORTED, NoUnknownFieldsMixin, StrictBooleanField, StrictCharField
 from jobs.api import JobAcceptedSerializer, accepted
 
 from .. import services
 from ..permissions import RenameAllApiPermission
 from ..services.rename import RESULT_LIST_MAX
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A JSON true or false and nothing else: DRF's BooleanField would take "yes", 1 or "on"."""
-
-    default_error_messages = {"invalid": "Must be a JSON boolean."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 class RenameRequestSerializer(NoUnknownFieldsMixin, serializers.Serializer):
