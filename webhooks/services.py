@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as Signer
 
@@ -44,6 +45,9 @@ EVENT_TYPES = [t.value for t in Event.Type]
 ROTATION_OVERLAP = timedelta(hours=24)
 FAN_OUT_BATCH = 1000
 SEND_BATCH = 500
+# Successful deliveries are recorded together, up to this many a transaction (a failure is recorded at once). A worker
+# that dies sends those again: delivery is at least once, and receivers deduplicate on webhook-id.
+RECORD_BATCH = 50
 TEST_TYPE = "webhook.test"
 
 
@@ -245,6 +249,31 @@ def retry_delay(attempts: int, answer: transport.Answer) -> float | None:
     return delay
 
 
+def _record_successes(webhook: Webhook, sent: list[tuple[Delivery, transport.Answer, datetime]]) -> bool:
+    """Commit the outcome of deliveries that went through, in one transaction (one lock of the endpoint, one insert of
+    their attempts, two updates) instead of one each: a transaction per delivery was two thirds of a worker's time
+    (py-spy), and a 1000-event bulk took over 10 s to deliver. Empties `sent`; False if the endpoint was deleted."""
+    if not sent:
+        return True
+    with transaction.atomic():
+        if not Webhook.objects.select_for_update().filter(pk=webhook.pk).exists():  # see webhook_delete
+            sent.clear()
+            return False
+        Attempt.objects.bulk_create(
+            [
+                Attempt(delivery=d, at=at, status_code=a.status_code, duration_ms=a.duration_ms, error=a.error or "")
+                for d, a, at in sent
+            ]
+        )
+        Delivery.objects.filter(pk__in=[d.pk for d, _, _ in sent]).update(
+            status=Delivery.Status.SUCCEEDED, attempts=F("attempts") + 1, next_attempt_at=None
+        )
+        Webhook.objects.filter(pk=webhook.pk).update(last_success=sent[-1][2], failing_since=None)
+    webhook.failing_since = None
+    sent.clear()
+    return True
+
+
 def _record(webhook: Webhook, delivery: Delivery, answer: transport.Answer, at: datetime) -> bool:
     """Commit the outcome of one try; returns whether the endpoint is still enabled (False if it was deleted)."""
     with transaction.atomic():
@@ -329,6 +358,7 @@ def send_due(*, heartbeat: Callable[[], None] = lambda: None) -> int:
         pending = list(pending)
         mask_records([d.event for d in pending])  # a sensitive value never leaves in a payload, whoever subscribes
         waiting: set[int | None] = set()  # customers with an earlier delivery not yet through
+        succeeded: list[tuple[Delivery, transport.Answer, datetime]] = []  # sent, not yet recorded
         for delivery in pending:
             if delivery.customer_id in waiting:
                 continue
@@ -346,13 +376,18 @@ def send_due(*, heartbeat: Callable[[], None] = lambda: None) -> int:
                 request_id=delivery.event.request_id,
             )
             sent += 1
-            if not answer.ok:
-                waiting.add(delivery.customer_id)
-                logger.info(
-                    "webhook %s delivery %s failed: %s", webhook.pk, delivery.pk, answer.error or answer.status_code
-                )
-            if not _record(webhook, delivery, answer, at):
-                break  # disabled
+            if answer.ok:
+                succeeded.append((delivery, answer, at))
+                if len(succeeded) < RECORD_BATCH or _record_successes(webhook, succeeded):
+                    continue
+                break  # deleted
+            waiting.add(delivery.customer_id)
+            logger.info(
+                "webhook %s delivery %s failed: %s", webhook.pk, delivery.pk, answer.error or answer.status_code
+            )
+            if not _record_successes(webhook, succeeded) or not _record(webhook, delivery, answer, at):
+                break  # deleted or disabled
+        _record_successes(webhook, succeeded)
     return sent
 
 
