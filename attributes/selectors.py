@@ -6,6 +6,7 @@ by a page size, whatever the number of attribute rows or names.
 """
 
 import difflib
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,26 @@ CUSTOMER_ATTRIBUTE_FIELDS = (
 )  # fmt: skip
 
 
+@functools.cache
+def _customer_attributes_sql(vendor: str, zone: str) -> str:
+    """The statement of `customer_attribute_rows`, built once per database vendor and time zone."""
+    table = connection.ops.quote_name(Attribute._meta.db_table)
+    definitions = connection.ops.quote_name(AttributeDefinition._meta.db_table)
+    columns = rawrows.columns(Attribute, "a", names=CUSTOMER_ATTRIBUTE_FIELDS)
+    if vendor == "postgresql":
+        columns[4:] = [f"to_char({c} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')" for c in columns[4:]]
+    elif zone == "UTC":
+        # Django keeps SQLite's times as UTC text, "2025-01-04 10:30:00.123456": the specification's format is its
+        # first 19 characters (a 'T' from another writer becomes the space). strftime() would parse every value.
+        columns[4:] = [f"replace(substr({c}, 1, 19), 'T', ' ')" for c in columns[4:]]
+    # Two more columns, in the same statement: the ciphertext and whether the name is marked sensitive (masking).
+    return (
+        f"SELECT {', '.join(columns)}, a.value_ciphertext, "
+        f"EXISTS (SELECT 1 FROM {definitions} d WHERE d.name = a.attribute_name AND d.sensitive) "
+        f"FROM {table} a WHERE a.customer_id = %s ORDER BY a.attribute_name"
+    )
+
+
 def customer_attribute_rows(customer_id: int) -> list[tuple]:
     """A customer's attributes sorted by name, as rows of CUSTOMER_ATTRIBUTE_FIELDS (the specification's fields, in
     its order) with `created` and `last_modified` already the specification's text in the current time zone:
@@ -54,31 +75,18 @@ def customer_attribute_rows(customer_id: int) -> list[tuple]:
     (PostgreSQL in any zone, SQLite in UTC, the default), so no datetime is parsed and formatted again in Python
     per row: a fifth of the endpoint's time in the profile (issue 17). `AttributeSerializer.render_rows` renders
     them."""
-    table = connection.ops.quote_name(Attribute._meta.db_table)
-    definitions = connection.ops.quote_name(AttributeDefinition._meta.db_table)
-    fields = CUSTOMER_ATTRIBUTE_FIELDS
-    zone = timezone.get_current_timezone_name()
-    columns = rawrows.columns(Attribute, "a", names=fields)
-    params: list = [customer_id]
-    if connection.vendor == "postgresql":
-        columns[4:] = [f"to_char({c} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')" for c in columns[4:]]
-        params = [zone, zone, customer_id]
-    elif zone == "UTC":
-        columns[4:] = [f"strftime('%%Y-%%m-%%d %%H:%%M:%%S', {c})" for c in columns[4:]]
-    # Two more columns, in the same statement: the ciphertext and whether the name is marked sensitive (masking).
-    sql = (
-        f"SELECT {', '.join(columns)}, a.value_ciphertext, "
-        f"EXISTS (SELECT 1 FROM {definitions} d WHERE d.name = a.attribute_name AND d.sensitive) "
-        f"FROM {table} a WHERE a.customer_id = %s ORDER BY a.attribute_name"
-    )
-    rows = rawrows.fetchall(sql, params)
-    if connection.vendor != "postgresql" and zone != "UTC":  # SQLite knows no other zone: format in Python
+    zone, vendor = timezone.get_current_timezone_name(), connection.vendor
+    sql = _customer_attributes_sql(vendor, zone)
+    rows = rawrows.fetchall(sql, [zone, zone, customer_id] if vendor == "postgresql" else [customer_id])
+    if vendor != "postgresql" and zone != "UTC":  # SQLite knows no other zone: format in Python
         from crm_project.api import DATETIME_FORMAT  # not at import: crm_project.api loads DRF's settings
 
         tz = timezone.get_current_timezone()
         rows = [
             (*row[:4], *(value.astimezone(tz).strftime(DATETIME_FORMAT) for value in converted[4:6]), *row[6:])
-            for row, converted in ((row, rawrows.converted(Attribute, row[:6], fields)) for row in rows)
+            for row, converted in (
+                (row, rawrows.converted(Attribute, row[:6], CUSTOMER_ATTRIBUTE_FIELDS)) for row in rows
+            )
         ]
     return [(*row[:7], bool(row[7])) for row in rows]
 

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import logging
 import os
-from functools import cache
+from functools import cache, cached_property
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -181,14 +181,19 @@ class Presenter:
 
     def __init__(self, user, channel: str, *, record: bool = True):
         from .history import token_name
-        from .permissions import may_view_sensitive
 
         self.user = user
         self.channel = channel
         self.token = token_name()  # now: a streamed export records its reads after the request has returned
-        self.may_view = may_view_sensitive(user)
         self.record = record
         self._reads: list[tuple[int, str]] = []
+
+    @cached_property
+    def may_view(self) -> bool:
+        """Asked only when a value is sensitive: most lists have none, and a permission check is not free."""
+        from .permissions import may_view_sensitive
+
+        return may_view_sensitive(self.user)
 
     @staticmethod
     def is_hidden(*, value: str, ciphertext: str = "", name_sensitive: bool = False) -> bool:

@@ -11,10 +11,10 @@ planning it: a third of the database's work for these short queries.
 """
 
 import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def _fields(model: type[models.Model], names: tuple[str, ...] | None) -> list[models.Field]:
@@ -53,30 +53,57 @@ def columns(model: type[models.Model], alias: str = "", names: tuple[str, ...] |
 def converted(model: type[models.Model], row, names: tuple[str, ...] | None = None) -> list:
     """One row of `columns(model, names=names)` as the ORM would read it (its database's and fields' converters)."""
     values = list(row)
-    for index, found, col in _converters(model, names, connection.vendor):
+    db = connections[DEFAULT_DB_ALIAS]
+    for index, found, col in _converters(model, names, db.vendor):
         for converter in found:
-            values[index] = converter(values[index], col, connection)
+            values[index] = converter(values[index], col, db)
     return values
 
 
 def instance(model: type[models.Model], row) -> models.Model:
     """`model.from_db` of one row of `columns(model)`, converted as the ORM converts."""
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], converted(model, row))
+    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), converted(model, row))
+
+
+@cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields)
 
 
 def fetchall(sql: str, params) -> list[tuple]:
     """Every row of `sql`, logged like any query (DEBUG, CaptureQueriesContext); see the module docstring."""
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a context-local lookup
+    if db.queries_logged:  # DEBUG or a test capturing queries: Django's own cursor, which logs the statement
+        raw = _server_bound_cursor(db) if db.vendor == "postgresql" else None
+        with db.make_debug_cursor(raw) if raw is not None else db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    import psycopg
-
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = psycopg.Cursor(connection.connection)
-    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with wrapped as cursor:
+    if db.vendor == "postgresql":
+        raw = _server_bound_cursor(db)
+    else:
+        # SQLite: a plain sqlite3 cursor and the statement in its own parameter style, converted once rather than
+        # by Django's cursor on every run (a regular expression over the statement).
+        db.ensure_connection()
+        with db.wrap_database_errors:
+            raw = db.connection.cursor()
+        sql = _qmark(sql)
+    with db.make_cursor(raw) as cursor:  # execute wrappers (metrics) and database errors as for any query
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _server_bound_cursor(db):
+    import psycopg
+
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return psycopg.Cursor(db.connection)
+
+
+@lru_cache(maxsize=64)
+def _qmark(sql: str) -> str:
+    """`%s` placeholders as SQLite's `?`, as Django's SQLite cursor converts them."""
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")

@@ -7,6 +7,9 @@ from django.views.generic import RedirectView
 from . import converters, metrics, views  # noqa: F401 (registers the "id" converter)
 
 urlpatterns = [
+    # The API first: its routes are the busiest, and resolving a path tries the patterns in order (no page's path
+    # starts with crm/, so the order changes nothing else).
+    path("crm/", include("crm_project.api_urls")),
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
     # Sign-in, sign-out and password change. No self-service password reset: it needs outgoing mail,
     # which this product does not configure; admins reset passwords in Django admin.
@@ -17,7 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("attributes.urls")),
     path("customers/", include("customers.urls")),
-    path("crm/", include("crm_project.api_urls")),
     path("account/tokens/", include("tokens.urls")),
     path("jobs/", include("jobs.urls")),
     path("webhooks/", include("webhooks.urls")),

@@ -7,6 +7,7 @@ the ORM applies. Nothing is cached across requests: a revoked or expired token, 
 permission is refused by the very next request on every instance.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -47,21 +48,29 @@ def _build() -> _Statement:
     up_user, up_perm = column(user_perms, "user"), column(user_perms, "permission")
     ug_user, ug_group = column(user_groups, "user"), column(user_groups, "group")
     gp_group, gp_perm = column(group_perms, "group"), column(group_perms, "permission")
-    # The user's own and their groups' permissions (ModelBackend's two queries), as app_label.codename.
-    permissions = (
-        f"SELECT up.{up_user} AS uid, ct.{app_label} AS app, p.{codename} AS code FROM {table(user_perms)} up "
-        f"JOIN {perm} p ON p.{perm_id} = up.{up_perm} JOIN {ctype} ct ON ct.{ct_id} = p.{perm_ct} "
-        f"UNION SELECT ug.{ug_user}, ct.{app_label}, p.{codename} FROM {table(user_groups)} ug "
-        f"JOIN {table(group_perms)} gp ON gp.{gp_group} = ug.{ug_group} "
-        f"JOIN {perm} p ON p.{perm_id} = gp.{gp_perm} JOIN {ctype} ct ON ct.{ct_id} = p.{perm_ct}"
-    )
+    # The user's own and their groups' permissions (ModelBackend's two queries) as app_label.codename, gathered into
+    # one value of the token's row: an array on PostgreSQL, a JSON array on SQLite (json_group_array). One row per
+    # token, so the token's and user's columns are read and converted once, not once per permission. The union is
+    # of permission ids (integers; it drops a permission held twice), joined to the names by primary key afterwards:
+    # a UNION of the names sorted text, and an `IN` made SQLite test every permission there is.
     user_pk = qn(User._meta.pk.column)
+    granted = (
+        f"SELECT up.{up_perm} AS id FROM {table(user_perms)} up WHERE up.{up_user} = u.{user_pk} "
+        f"UNION SELECT gp.{gp_perm} FROM {table(user_groups)} ug "
+        f"JOIN {table(group_perms)} gp ON gp.{gp_group} = ug.{ug_group} WHERE ug.{ug_user} = u.{user_pk}"
+    )
+    names = f"ct.{app_label} || '.' || p.{codename}"
+    gather = f"array_agg({names})" if connection.vendor == "postgresql" else f"json_group_array({names})"
+    permissions = (
+        f"SELECT {gather} FROM ({granted}) granted JOIN {perm} p ON p.{perm_id} = granted.id "
+        f"JOIN {ctype} ct ON ct.{ct_id} = p.{perm_ct}"
+    )
     selected = rawrows.columns(ApiToken, "t") + rawrows.columns(User, "u")
-    # Superusers hold every permission without a lookup (User.has_perm), so their rows skip the join.
+    # Superusers hold every permission without a lookup (User.has_perm), so their rows skip the subquery.
     sql = (
-        f"SELECT {', '.join(selected)}, perms.app, perms.code FROM {table(ApiToken)} t "
+        f"SELECT {', '.join(selected)}, CASE WHEN u.{column(User, 'is_superuser')} THEN NULL ELSE "
+        f"({permissions}) END FROM {table(ApiToken)} t "
         f"JOIN {table(User)} u ON u.{user_pk} = t.{column(ApiToken, 'user')} "
-        f"LEFT JOIN ({permissions}) perms ON perms.uid = u.{user_pk} AND NOT u.{column(User, 'is_superuser')} "
         f"WHERE t.{column(ApiToken, 'key_digest')} = %s "
         f"AND (t.{column(ApiToken, 'expires')} IS NULL OR t.{column(ApiToken, 'expires')} > %s) "
         f"AND u.{column(User, 'is_active')}"
@@ -93,10 +102,14 @@ def active_token(key_digest: str, now) -> ApiToken | None:
     statement, rows = _rows(key_digest, now)
     if not rows:
         return None
+    (row,) = rows
     split = statement.token_columns
-    token = rawrows.instance(ApiToken, rows[0][:split])
-    user = rawrows.instance(get_user_model(), rows[0][split:-2])
+    token = rawrows.instance(ApiToken, row[:split])
+    user = rawrows.instance(get_user_model(), row[split:-1])
     if not user.is_superuser:
-        user._perm_cache = {f"{row[-2]}.{row[-1]}" for row in rows if row[-1] is not None}
+        names = row[-1]
+        if isinstance(names, str):  # SQLite's JSON array
+            names = json.loads(names)
+        user._perm_cache = set(names or ())
     token.user = user  # fills the foreign key's cache, as select_related would
     return token
