@@ -7,14 +7,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser, get_encoding
-from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.json import strict_constant
 from rest_framework.utils.urls import replace_query_param
@@ -362,6 +362,20 @@ class FastContentNegotiation(DefaultContentNegotiation):
         if first is not None and not format_suffix:
             accept = request.META.get("HTTP_ACCEPT")
             param = self.settings.URL_FORMAT_OVERRIDE
-            if accept in (None, "", "*/*", first.media_type) and not (param and param in request.query_params):
+            override = param and request.META.get("QUERY_STRING") and param in request.query_params
+            if accept in (None, "", "*/*", first.media_type) and not override:
                 return first, first.media_type
         return super().select_renderer(request, renderers, format_suffix)
+
+
+def rendered(view, data) -> HttpResponse | Response:
+    """`Response(data)` of a view, rendered at once when content negotiation chose DRF's JSON renderer (what every
+    integration gets): the same body and Content-Type, without a response to build as a template and render after
+    the view. Building and rendering that TemplateResponse was a twentieth of the hottest GET (issue 17). Any other
+    renderer (the browsable API) gets DRF's Response as before; DRF adds its Allow and Vary headers to either."""
+    request = view.request
+    renderer = getattr(request, "accepted_renderer", None)
+    if type(renderer) is not JSONRenderer:
+        return Response(data)
+    body = renderer.render(data, request.accepted_media_type, view.get_renderer_context())
+    return HttpResponse(body, content_type=renderer.media_type)

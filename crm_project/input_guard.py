@@ -31,7 +31,8 @@ class RejectUnstorableInputMiddleware:
 
     def __call__(self, request):
         try:
-            field = _offending_field(request.GET)
+            # No query string, no parameters: request.GET is left unmade (most API calls have none).
+            field = _offending_field(request.GET) if request.META.get("QUERY_STRING") else None
             if field is None and request.method == "POST" and request.content_type in FORM_TYPES:
                 field = _offending_field(request.POST)
         except (SuspiciousOperation, MultiPartParserError, OSError):

@@ -70,6 +70,10 @@ class MetricsMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # The series of each (route, method, status): `labels()` validates and looks them up under a lock on every
+        # call, and a request needs three. prometheus-client returns the same child for the same labels, so the
+        # children are kept here once made (a bounded set: route names, methods and statuses).
+        self._series: dict[tuple[str, str, str], tuple] = {}
 
     def __call__(self, request):
         counter = _QueryCounter()
@@ -79,10 +83,13 @@ class MetricsMiddleware:
                 stack.enter_context(connections[alias].execute_wrapper(counter))
             response = self.get_response(request)
         elapsed = time.perf_counter() - started
-        route, status = route_name(request), str(response.status_code)
-        REQUESTS.labels(route, request.method, status).inc()
-        LATENCY.labels(route, request.method, status).observe(elapsed)
-        QUERIES.labels(route).observe(counter.count)
+        key = (route_name(request), request.method, str(response.status_code))
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (REQUESTS.labels(*key), LATENCY.labels(*key), QUERIES.labels(key[0]))
+        series[0].inc()
+        series[1].observe(elapsed)
+        series[2].observe(counter.count)
         return response
 
 

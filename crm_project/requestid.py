@@ -13,8 +13,8 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,7 +36,8 @@ def current() -> str:
 
 
 def new() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex digits (a uuid4's hex without building a UUID object on every request)."""
+    return secrets.token_hex(16)
 
 
 @contextmanager

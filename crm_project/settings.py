@@ -109,6 +109,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Django's cookie-then-session message storage, made only when a request reads or adds a message.
+MESSAGE_STORAGE = "crm_project.messages_storage.LazyFallbackStorage"
+
 ROOT_URLCONF = "crm_project.urls"
 WSGI_APPLICATION = "crm_project.wsgi.application"
 

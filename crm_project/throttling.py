@@ -14,10 +14,27 @@ then holds per process, so the fleet admits up to the limit times the number of 
 """
 
 from django.core.cache import caches
+from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-class WindowCounterMixin:
+class ClientAddressMixin:
+    """DRF's `get_ident` (the client address, trusting NUM_PROXIES proxies), reading X-Forwarded-For from META: DRF
+    reads `request.headers`, which builds a mapping of every header on the first use (1% of the hottest GET)."""
+
+    def get_ident(self, request) -> str:
+        xff = request.META.get("HTTP_X_FORWARDED_FOR")
+        remote_addr = request.META.get("REMOTE_ADDR")
+        num_proxies = api_settings.NUM_PROXIES
+        if num_proxies is not None:
+            if num_proxies == 0 or xff is None:
+                return remote_addr
+            addrs = xff.split(",")
+            return addrs[-min(num_proxies, len(addrs))].strip()
+        return "".join(xff.split()) if xff else remote_addr
+
+
+class WindowCounterMixin(ClientAddressMixin):
     """Replaces SimpleRateThrottle's timestamp log with a window counter; scopes, rates and idents are DRF's."""
 
     cache_alias = "throttle"

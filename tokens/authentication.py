@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
+from crm_project.throttling import ClientAddressMixin
+
 from .models import digest
 from .selectors import active_token
 
 
-class FailedAuthenticationThrottle(SimpleRateThrottle):
+class FailedAuthenticationThrottle(ClientAddressMixin, SimpleRateThrottle):
     """Failed bearer authentications per client address (REMOTE_ADDR, or per NUM_PROXIES behind proxies)."""
 
     scope = "auth_failure"

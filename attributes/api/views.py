@@ -14,7 +14,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 
-from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagination, object_id
+from crm_project.api import ERRORS, MAX_ID, UNSUPPORTED, HeaderLimitOffsetPagination, object_id, rendered
 from crm_project.parsing import parse_id
 from crm_project.replicas import replica_reads
 from customers.models import Customer
@@ -265,7 +265,7 @@ class AttributeViewSet(viewsets.GenericViewSet):
         for item, row in zip(items, rows, strict=True):
             presenter.item(item, ciphertext=row[6], name_sensitive=row[7])
         presenter.flush()
-        return Response(items)
+        return rendered(self, items)
 
     @extend_schema(
         operation_id="attribute_list",
