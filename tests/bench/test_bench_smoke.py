@@ -116,3 +116,21 @@ def test_sensitive_bench_prints_the_ratios_and_times_the_jobs(wrk, tmp_path):
     assert re.search(r"GET: plain +\d+/s +sensitive +\d+/s +ratio \d", completed.stdout)
     assert "MARK=" in completed.stdout and "status=succeeded done=90 total=90" in completed.stdout
     assert "UNMARK=" in completed.stdout and "status=succeeded done=30 total=30" in completed.stdout
+
+
+def test_hotpath_serves_each_scenario_through_the_wsgi_application(tmp_path):
+    """bench/hotpath.py (in-process timings and profiles of the list and the upsert) on a tiny SQLite data set."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    completed = subprocess.run(
+        [
+            sys.executable, "bench/hotpath.py", "--database-url", f"sqlite:///{tmp_path / 'hot.sqlite3'}",
+            "--customers", "30", "--attributes", "200", "--requests", "20", "--warm", "5", "--profile", "list",
+        ],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    measured = dict(re.findall(r"^(\w+)\s+(\d+) µs/request", completed.stdout, re.M))
+    assert set(measured) == {"list", "list_django", "upsert", "upsert_django"}
+    assert all(int(value) > 0 for value in measured.values())
+    assert "list_for_customer" in completed.stdout  # the profile of the list names the endpoint's view
