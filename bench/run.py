@@ -17,6 +17,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -394,19 +395,45 @@ def run_scenarios(
     d, c = args.duration, args.connections
 
     def scenario(name, script, baseline_script=None, connections=c, extra=None, note="", bare_script=None):
+        """The endpoint and its baselines in alternating rounds (`--rounds`, the duration split between them): a
+        shared machine's speed drifts by tens of percent within a minute, and a ratio of two runs minutes apart
+        measured that drift too. Requests/s and ratios are the rounds' medians; errors add up."""
         env_ = {**lua_env, **(extra or {})}
-        measured = wrk(server.base, script, env_, duration=d, connections=connections)
-        row = {"scenario": name, "connections": connections, **measured, "note": note}
-        if baseline_script:
-            base = wrk(server.base, baseline_script, env_, duration=d, connections=connections)
-            ratio = measured["rps"] / base["rps"]
-            row.update(baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], ratio=ratio)
-        if bare_script and bare is not None:
-            base = wrk(bare.base, bare_script, env_, duration=d, connections=connections)
+        rounds = max(1, args.rounds)
+        d_round = max(1.0, d / rounds)
+        runs: dict[str, list[dict]] = {"measured": [], "baseline": [], "bare": []}
+        for _ in range(rounds):
+            runs["measured"].append(wrk(server.base, script, env_, duration=d_round, connections=connections))
+            if baseline_script:
+                runs["baseline"].append(
+                    wrk(server.base, baseline_script, env_, duration=d_round, connections=connections)
+                )
+            if bare_script and bare is not None:
+                runs["bare"].append(wrk(bare.base, bare_script, env_, duration=d_round, connections=connections))
+        measured = {
+            "rps": statistics.median(r["rps"] for r in runs["measured"]),
+            "p50_ms": statistics.median(r["p50_ms"] for r in runs["measured"]),
+            "p99_ms": max(r["p99_ms"] for r in runs["measured"]),
+            "requests": sum(r["requests"] for r in runs["measured"]),
+            "errors": sum(r["errors"] for r in runs["measured"]),
+        }
+        row = {"scenario": name, "connections": connections, **measured, "note": note, "rounds": rounds}
+        row["rounds_rps"] = {kind: [r["rps"] for r in found] for kind, found in runs.items() if found}
+        if runs["baseline"]:
+            pairs = list(zip(runs["measured"], runs["baseline"], strict=True))
             row.update(
-                bare_rps=base["rps"], bare_p50_ms=base["p50_ms"], bare_errors=base["errors"],
-                bare_ratio=measured["rps"] / base["rps"],
-            )  # fmt: skip
+                baseline_rps=statistics.median(b["rps"] for b in runs["baseline"]),
+                baseline_p50_ms=statistics.median(b["p50_ms"] for b in runs["baseline"]),
+                ratio=statistics.median(m["rps"] / b["rps"] for m, b in pairs),
+            )
+        if runs["bare"]:
+            pairs = list(zip(runs["measured"], runs["bare"], strict=True))
+            row.update(
+                bare_rps=statistics.median(b["rps"] for b in runs["bare"]),
+                bare_p50_ms=statistics.median(b["p50_ms"] for b in runs["bare"]),
+                bare_errors=sum(b["errors"] for b in runs["bare"]),
+                bare_ratio=statistics.median(m["rps"] / b["rps"] for m, b in pairs),
+            )
         results.append(row)
         print_row(row)
 
@@ -506,6 +533,9 @@ def main(argv=None) -> int:
     parser.add_argument("--attributes", type=int, default=1_000_000)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per scenario")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds of each scenario and its baselines (medians)"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--sample", type=int, default=300, help="customers for the workaround measurement")
     parser.add_argument("--bulk-items", type=int, default=1000, help="items in the bulk vs single comparison")
