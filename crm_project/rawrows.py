@@ -73,32 +73,28 @@ def _attnames(model: type[models.Model]) -> tuple[str, ...]:
 def fetchall(sql: str, params) -> list[tuple]:
     """Every row of `sql`, logged like any query (DEBUG, CaptureQueriesContext); see the module docstring."""
     db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a context-local lookup
-    if db.queries_logged:  # DEBUG or a test capturing queries: Django's own cursor, which logs the statement
-        raw = _server_bound_cursor(db) if db.vendor == "postgresql" else None
-        with db.make_debug_cursor(raw) if raw is not None else db.cursor() as cursor:
+    if db.vendor == "postgresql":
+        import psycopg
+
+        db.close_if_health_check_failed()
+        db.ensure_connection()
+        with db.wrap_database_errors:
+            raw = psycopg.Cursor(db.connection)
+    elif db.queries_logged:  # DEBUG or a test capturing queries: Django's SQLite cursor logs the statement as written
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    if db.vendor == "postgresql":
-        raw = _server_bound_cursor(db)
     else:
-        # SQLite: a plain sqlite3 cursor and the statement in its own parameter style, converted once rather than
-        # by Django's cursor on every run (a regular expression over the statement).
+        # A plain sqlite3 cursor and the statement in SQLite's parameter style, converted once rather than by Django's
+        # cursor on every run (a regular expression over the statement).
         db.ensure_connection()
         with db.wrap_database_errors:
             raw = db.connection.cursor()
         sql = _qmark(sql)
-    with db.make_cursor(raw) as cursor:  # execute wrappers (metrics) and database errors as for any query
+    # Execute wrappers (metrics), query logging and database errors as for any query.
+    with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _server_bound_cursor(db):
-    import psycopg
-
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    with db.wrap_database_errors:
-        return psycopg.Cursor(db.connection)
 
 
 @lru_cache(maxsize=64)

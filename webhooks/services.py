@@ -228,14 +228,19 @@ def _send(
     return transport.post(webhook.url, body.encode(), headers)
 
 
-def _log_attempt(delivery: Delivery, answer: transport.Answer, at: datetime) -> None:
-    Attempt.objects.create(
+def _attempt(delivery: Delivery, answer: transport.Answer, at: datetime) -> Attempt:
+    """The (unsaved) log row of one try."""
+    return Attempt(
         delivery=delivery,
         at=at,
         status_code=answer.status_code,
         duration_ms=answer.duration_ms,
         error=answer.error or ("" if answer.ok else f"HTTP {answer.status_code}"),
     )
+
+
+def _log_attempt(delivery: Delivery, answer: transport.Answer, at: datetime) -> None:
+    _attempt(delivery, answer, at).save()
 
 
 def retry_delay(attempts: int, answer: transport.Answer) -> float | None:
@@ -259,12 +264,7 @@ def _record_successes(webhook: Webhook, sent: list[tuple[Delivery, transport.Ans
         if not Webhook.objects.select_for_update().filter(pk=webhook.pk).exists():  # see webhook_delete
             sent.clear()
             return False
-        Attempt.objects.bulk_create(
-            [
-                Attempt(delivery=d, at=at, status_code=a.status_code, duration_ms=a.duration_ms, error=a.error or "")
-                for d, a, at in sent
-            ]
-        )
+        Attempt.objects.bulk_create([_attempt(d, a, at) for d, a, at in sent])
         Delivery.objects.filter(pk__in=[d.pk for d, _, _ in sent]).update(
             status=Delivery.Status.SUCCEEDED, attempts=F("attempts") + 1, next_attempt_at=None
         )
@@ -276,18 +276,13 @@ def _record_successes(webhook: Webhook, sent: list[tuple[Delivery, transport.Ans
 
 def _record(webhook: Webhook, delivery: Delivery, answer: transport.Answer, at: datetime) -> bool:
     """Commit the outcome of one try; returns whether the endpoint is still enabled (False if it was deleted)."""
+    if answer.ok:
+        return _record_successes(webhook, [(delivery, answer, at)])
     with transaction.atomic():
         if not Webhook.objects.select_for_update().filter(pk=webhook.pk).exists():  # see webhook_delete
             return False
         _log_attempt(delivery, answer, at)
         attempts = delivery.attempts + 1
-        if answer.ok:
-            Delivery.objects.filter(pk=delivery.pk).update(
-                status=Delivery.Status.SUCCEEDED, attempts=attempts, next_attempt_at=None
-            )
-            Webhook.objects.filter(pk=webhook.pk).update(last_success=at, failing_since=None)
-            webhook.failing_since = None
-            return True
         delay = None if answer.status_code == 410 else retry_delay(attempts, answer)
         status = Delivery.Status.FAILED if delay is None else Delivery.Status.PENDING
         next_at = at + timedelta(seconds=delay) if delay is not None else None

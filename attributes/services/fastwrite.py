@@ -24,6 +24,7 @@ every other write to the table is untouched, and nothing outside Django (the sql
 statement's snapshot, or deleted the customer) is `Outcome.RACE`, and the caller falls back to the general path.
 """
 
+import functools
 import uuid
 from contextlib import nullcontext
 from contextvars import ContextVar
@@ -82,6 +83,7 @@ _ATTRIBUTE_COLUMNS = (
 )
 
 
+@functools.cache  # the models' metadata only: built once, not on every write
 def _pg_sql() -> str:
     n = _names()
     return f"""
@@ -128,9 +130,6 @@ FROM (SELECT 1) AS one LEFT JOIN up ON true LEFT JOIN old ON true
 """
 
 
-_PG_SQL: str | None = None
-
-
 def write(
     *, customer_id: int, name: str, value: str, ciphertext: str = "", may_update: bool, actor, operation: str = ""
 ) -> Written:
@@ -154,13 +153,10 @@ def write(
 
 
 def _write_postgresql(params: dict) -> Written:
-    global _PG_SQL
-    if _PG_SQL is None:
-        _PG_SQL = _pg_sql()
     try:
         # Inside a caller's transaction, a savepoint keeps it usable if a concurrent delete fails the statement.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            (row,) = rawrows.fetchall(_PG_SQL, params)  # a prepared statement after a few runs
+            (row,) = rawrows.fetchall(_pg_sql(), params)  # a prepared statement after a few runs
     except IntegrityError:  # the customer was deleted after the statement's snapshot (a deferred foreign key)
         return Written(Outcome.RACE)
     reserved, customer_exists, *rest = row
@@ -222,7 +218,8 @@ def register_sqlite_function(sender, connection, **kwargs) -> None:
         connection.connection.create_function(_CONTEXT_FUNCTION, -1, _context)
 
 
-def _trigger_sql() -> list[str]:
+@functools.cache  # the models' metadata only: built once, not on every write
+def _trigger_sql() -> tuple[str, ...]:
     """The TEMP triggers (this connection's only: nothing outside Django ever runs them) that record a fast
     write's history row and change event inside its statement. They run only while `crm_fastwrite('active')` is
     set, so every other write to the table (the ORM, bulk, jobs) is untouched."""
@@ -250,9 +247,10 @@ BEGIN
         {f}('request_id'));
     SELECT {f}('{kind}');
 END""")
-    return statements
+    return tuple(statements)
 
 
+@functools.cache  # the models' metadata only: built once, not on every write
 def _sqlite_sql() -> str:
     n = _names()
     f = _CONTEXT_FUNCTION
@@ -270,6 +268,7 @@ RETURNING {_ATTRIBUTE_COLUMNS}
 """
 
 
+@functools.cache  # the models' metadata only: built once, not on every write
 def _sqlite_state_sql() -> str:
     n = _names()
     return (
