@@ -3,6 +3,10 @@
 Failed bearer authentications are counted per client address: past API_THROTTLE_AUTH_FAILURE_RATE every
 bearer request from that address answers 429 with Retry-After (a valid token included, so guessing cannot
 continue until the window passes). DRF's own throttles run after authentication and so never see a 401.
+
+A view with a `token_companion(request)` method may return a `tokens.selectors.Companion`, a read of its own run in
+the token's statement, and find what it loaded as `request.auth.companion`: the hottest GET is one statement. DRF
+authenticates before it checks permissions, and the view reads the value only after both, as it would its own query.
 """
 
 from django.utils import timezone
@@ -13,7 +17,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from crm_project.throttling import ClientAddressMixin
 
 from .models import digest
-from .selectors import active_token
+from .selectors import Companion, active_token
 
 
 class FailedAuthenticationThrottle(ClientAddressMixin, SimpleRateThrottle):
@@ -54,12 +58,19 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         throttle = FailedAuthenticationThrottle()
         throttle.check(request)
         try:
-            return self._authenticate(header)
+            return self._authenticate(header, request)
         except exceptions.AuthenticationFailed:
             throttle.record_failure(request)
             raise
 
-    def _authenticate(self, header: list[bytes]):
+    @staticmethod
+    def _companion(request) -> Companion | None:
+        """What the request's view asks to read in the token's statement (module docstring), if anything."""
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        ask = getattr(view, "token_companion", None)
+        return ask(request) if ask is not None else None
+
+    def _authenticate(self, header: list[bytes], request=None):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Invalid Authorization header: use 'Bearer <token>'."))
         try:
@@ -67,7 +78,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         # One statement: the token, its user (active only) and the user's permissions (tokens/selectors.py).
-        token = active_token(digest(raw), timezone.now())
+        token = active_token(digest(raw), timezone.now(), self._companion(request))
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         token.touch()

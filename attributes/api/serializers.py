@@ -49,13 +49,6 @@ class AttributeSerializer(DirectRepresentationMixin, serializers.ModelSerializer
         ]  # fmt: skip
         read_only_fields = fields
 
-    @classmethod
-    def render_rows(cls, rows) -> list[dict]:
-        """What `AttributeSerializer(attributes, many=True).data` renders, from rows of these fields in this order
-        with the times already text (`selectors.customer_attribute_rows`): no model instance per row."""
-        fields = cls.represented_fields
-        return [dict(zip(fields, row, strict=True)) for row in rows]
-
 
 class BulkResultSerializer(AttributeSerializer):
     """An attribute in a bulk response, with what the write did to it: the schema of the bulk response only (the

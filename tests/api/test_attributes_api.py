@@ -408,6 +408,24 @@ def test_list_for_customer_is_a_plain_list_sorted_by_name(world, api):
     assert {a["customer_id"] for a in body} == {world.customer.pk}
 
 
+def test_list_for_customer_is_the_same_through_a_session_as_through_a_token(world, api):
+    """A bearer token's list is read in the token's statement (token_companion); a session's by its own query."""
+    make_attribute(world.customer, "billing_method", "quarterly")
+    make_attribute(world.customer, "zeta", 'ünïcode "quoted" \\ 😀')
+    user = make_user("view_customer_attribute")
+    session = APIClient()
+    session.force_login(user)
+    path = f"/crm/attribute/customer_id/{world.customer.pk}"
+
+    through_session = session.get(path)
+    through_token = bearer_client(user).get(path)
+
+    assert through_session.status_code == through_token.status_code == 200
+    assert through_session.json() == through_token.json()
+    assert [a["attribute_name"] for a in through_token.json()] == ["billing_method", "external_crm_id", "zeta"]
+    assert through_token.json()[2]["attribute_value"] == 'ünïcode "quoted" \\ 😀'
+
+
 def test_list_for_customer_without_attributes_is_empty_list(db, api):
     customer = make_customer()
 

@@ -1,12 +1,13 @@
 """The hot paths' database budget (issue 17), counted on a reused connection as production runs them.
 
-`GET /crm/attribute/customer_id/{id}`: at most 2 round trips (token, user and permissions in one; the data in
-one). `PUT /crm/attribute/`: at most 3 today; the budget is 4 with the change event of issue 15, which must join
-the write statement (see `attributes/services/fastwrite.py`). On PostgreSQL round trips are counted on the wire by
+`GET /crm/attribute/customer_id/{id}`: the issue allows 2 round trips (token, user and permissions in one; the
+data in one); it takes 1, the data read inside the token's statement (`AttributeViewSet.token_companion`).
+`PUT /crm/attribute/`: at most 3 today; the budget is 4 with the change event of issue 15, which must join the
+write statement (see `attributes/services/fastwrite.py`). On PostgreSQL round trips are counted on the wire by
 a proxy (`tests/roundtrips.py`), so psycopg's BEGIN, a COMMIT or Django's `SELECT 1` health check count too.
 
 SQLite runs in-process: nothing there is a round trip, so its budgets count statements, BEGIN and COMMIT
-included, and are the same: the list 2, the upsert 3 (token, registry, one write statement whose triggers write the
+included, and are the same: the list 1, the upsert 3 (token, registry, one write statement whose triggers write the
 history row and the event; an unchanged value costs a fourth, the read of why nothing was written).
 """
 
@@ -24,7 +25,7 @@ from .conftest import ALL_ATTRIBUTE_PERMS
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real transactions: BEGIN and COMMIT as in production
 
-LIST_BUDGET = 2
+LIST_BUDGET = 1  # the issue allows 2: the token's statement reads the customer's attributes too
 # 3 round trips (the issue allows 4): token with permissions, registry definition, one write statement that writes
 # the attribute, its history row and its change event together.
 UPSERT_BUDGET = 3
@@ -55,7 +56,7 @@ def assert_within(cost, budget: int) -> None:
     assert len(cost.statements) <= budget, cost.describe()
 
 
-def test_list_for_customer_costs_at_most_two_round_trips(counter):
+def test_list_for_customer_costs_one_round_trip(counter):
     customer = make_customer()
     for n in range(5):
         make_attribute(customer, f"name_{n}", "v")
@@ -82,9 +83,7 @@ def test_list_of_a_customer_without_attributes_stays_within_budget(counter):
 
     assert response.status_code == 200
     assert response.json() == []
-    assert len(cost.statements) <= 3  # [] or 404 needs the customer check; still no health check
-    if cost.round_trips is not None:
-        assert cost.round_trips <= 3, cost.describe()
+    assert_within(cost, LIST_BUDGET + 1)  # [] or 404 needs the customer check; still no health check
 
 
 def test_list_without_permission_is_refused_within_one_round_trip(counter):
