@@ -60,14 +60,15 @@ def converted(model: type[models.Model], row, names: tuple[str, ...] | None = No
     return values
 
 
-def instance(model: type[models.Model], row) -> models.Model:
-    """`model.from_db` of one row of `columns(model)`, converted as the ORM converts."""
-    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model), converted(model, row))
+def instance(model: type[models.Model], row, names: tuple[str, ...] | None = None) -> models.Model:
+    """`model.from_db` of one row of `columns(model, names=names)`, converted as the ORM converts. Fields not in
+    `names` are deferred, as with `QuerySet.only()`: loaded by a query if something reads them."""
+    return model.from_db(DEFAULT_DB_ALIAS, _attnames(model, names), converted(model, row, names))
 
 
 @cache
-def _attnames(model: type[models.Model]) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
+def _attnames(model: type[models.Model], names: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    return tuple(f.attname for f in _fields(model, names))
 
 
 def fetchall(sql: str, params) -> list[tuple]:
