@@ -1,10 +1,10 @@
 """gunicorn settings: read from the working directory by every `gunicorn` started here (`make serve`, the bench,
 the reliability tests, and production per the README). Command-line options override them.
 
-Threaded workers (gthread): a worker's main thread tells the master it is alive while its threads serve, so a
-long streamed CSV export of millions of rows is not killed by `timeout` mid-download as a sync worker would be
-(the sweep at 1M attributes saw exactly that). `timeout` still replaces a worker that hangs; every database
-statement is bounded by `DB_STATEMENT_TIMEOUT_MS`.
+Threaded workers (gthread), even with one thread: a worker's main thread tells the master it is alive while its
+thread serves, so a long streamed CSV export of millions of rows is not killed by `timeout` mid-download as a sync
+worker would be (the sweep at 1M attributes saw exactly that). `timeout` still replaces a worker that hangs; every
+database statement is bounded by `DB_STATEMENT_TIMEOUT_MS`.
 """
 
 import os
@@ -13,37 +13,14 @@ wsgi_app = "crm_project.wsgi"
 worker_class = "gthread"
 
 
-def _default_threads() -> int:
-    """4 threads per worker on PostgreSQL, 1 on SQLite (issue 17, measured with `make bench`).
-
-    A thread lets a worker serve another request while one waits for PostgreSQL. SQLite runs inside the process and
-    never waits that way, so more threads only take turns holding Python's GIL: on SQLite one thread per worker
-    served the list endpoint 1.6 times as fast (768 against 466 requests/s) and the upsert 1.2 times (324 against
-    270), where the bare WSGI app gained 3%. DATABASE_URL is read as settings read it: the environment, then .env.
-    """
-    url = os.environ.get("DATABASE_URL")
-    if url is None:
-        url = _from_env_file(
-            os.environ.get("ENV_FILE", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".env"))
-        )
-    return 1 if not url or url.startswith("sqlite") else 4
-
-
-def _from_env_file(path: str) -> str:
-    """DATABASE_URL's value in a .env file (`NAME=value` lines), or "" without one."""
-    try:
-        with open(path) as lines:
-            for line in lines:
-                name, _, value = line.strip().partition("=")
-                if name.removeprefix("export ").strip() == "DATABASE_URL":
-                    return value.strip().strip("'\"")
-    except OSError:
-        pass
-    return ""
-
-
-# Workers come from WEB_CONCURRENCY (gunicorn's own variable) or --workers; threads from GUNICORN_THREADS.
-threads = int(os.environ.get("GUNICORN_THREADS") or _default_threads())
+# Workers come from WEB_CONCURRENCY (gunicorn's own variable) or --workers; threads from GUNICORN_THREADS, 1 by
+# default on either database (issue 17, measured with `make bench` on 2 cores and 4 workers). Python runs one thread
+# of a process at a time (the GIL): the threads of a worker only took turns, and handing the GIL between them cost
+# more than the database waits they overlapped, which the other workers' processes overlap anyway. On SQLite, one
+# thread served the list 1.6 times as fast as 4 (768 against 466 requests/s); on PostgreSQL, in alternating rounds,
+# 1,515 against 1,392 requests/s, 0.38 of the bare WSGI app against 0.31. More threads pay off when requests wait
+# long on something else (many long CSV exports at once, slow clients without a buffering proxy).
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
