@@ -93,6 +93,33 @@ def test_token_of_deactivated_user_is_refused(viewer):
     assert with_token(raw).get(VIEW_PATH).status_code == 401
 
 
+def test_expired_token_is_refused_on_the_list_whose_data_its_statement_reads(viewer):
+    """The customer list is read inside the token's statement (token_companion): an expired token still gets 401."""
+    customer = make_customer()
+    token, raw = ApiToken.issue(user=viewer, name="short lived", expires_days=1)
+    ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(seconds=1))
+
+    response = with_token(raw).get(f"/crm/attribute/customer_id/{customer.pk}")
+
+    assert response.status_code == 401
+    assert "attribute" not in response.content.decode()
+
+
+def test_authenticated_token_loads_the_columns_it_leaves_out_when_read(viewer):
+    """The token's statement reads only what a request uses; the rest is deferred, as with only(), not missing."""
+    from tokens.authentication import BearerTokenAuthentication
+
+    token, raw = ApiToken.issue(user=viewer, name="t", expires_days=3)
+    user, authenticated = BearerTokenAuthentication()._authenticate([b"Bearer", raw.encode()])
+
+    assert authenticated.get_deferred_fields() == {"created", "expires", "key_digest"}
+    assert user.get_deferred_fields() == {"password", "last_login", "date_joined"}
+    assert authenticated.expires == token.expires
+    assert authenticated.created == token.created
+    assert user.date_joined == viewer.date_joined
+    assert user.check_password("x") is False  # the password hash loads too
+
+
 def test_digest_sent_as_token_is_refused(viewer):
     token, _ = ApiToken.issue(user=viewer, name="t")
 
