@@ -1,9 +1,12 @@
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 
 from crm_project.paging import CappedPaginator
 
 from . import engine
 from .models import Job
+
+PAYLOAD_SHOWN = 2000
 
 
 @admin.register(Job)
@@ -18,6 +21,20 @@ class JobAdmin(admin.ModelAdmin):
     list_per_page = 50
     paginator = CappedPaginator  # counts at most 10,000 jobs
     show_full_result_count = False
+    # An import's payload is its whole CSV (up to 5 MB): the page shows its start, and lists never read it.
+    exclude = ["payload"]
+    readonly_fields = ["payload_start"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("payload")
+
+    @admin.display(description="payload")
+    def payload_start(self, job: Job) -> str:
+        payload = job.payload
+        if len(payload) <= PAYLOAD_SHOWN:
+            return payload
+        size = filesizeformat(len(payload))
+        return f"{payload[:PAYLOAD_SHOWN]}\n… (the first {PAYLOAD_SHOWN:,} characters of {size})"
 
     @admin.display(description="kind", ordering="kind")
     def kind_label(self, job: Job) -> str:

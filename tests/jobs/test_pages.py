@@ -195,3 +195,29 @@ def test_admin_lists_jobs_read_only(admin_client_, admin_user):
     assert admin_client_.get("/admin/jobs/job/add/").status_code == 403
     change = admin_client_.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
     assert 'name="_save"' not in change  # view only
+
+
+def test_admin_job_page_shows_the_start_of_a_large_payload(admin_client_, admin_user):
+    """An import's payload is its whole CSV (up to 5 MB): the admin page shows its first characters and its size."""
+    job = start(admin_user)
+    rows = "".join(f"{n},billing_method,monthly\n" for n in range(200_000))
+    Job.objects.filter(pk=job.pk).update(payload="customer_id,attribute_name,attribute_value\n" + rows)
+
+    response = admin_client_.get(f"/admin/jobs/job/{job.pk}/change/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "customer_id,attribute_name,attribute_value" in page
+    assert "the first 2,000 characters of" in page
+    assert "199999,billing_method" not in page
+    assert len(response.content) < 200_000
+
+
+def test_admin_job_page_shows_a_small_payload_whole(admin_client_, admin_user):
+    job = start(admin_user)
+    Job.objects.filter(pk=job.pk).update(payload="customer_id,attribute_name,attribute_value\n1,a,b\n")
+
+    page = admin_client_.get(f"/admin/jobs/job/{job.pk}/change/").content.decode()
+
+    assert "1,a,b" in page
+    assert "characters of" not in page
