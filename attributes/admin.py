@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.utils.text import smart_split, unescape_string_literal
 
@@ -290,9 +291,30 @@ class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelA
         return may_rename_all(request.user)
 
 
+# The customer's page edits at most this many of its attributes, the first by name: a customer of hundreds rendered
+# a form per attribute (the bench's sweep: 200 attributes, 357 KB and over 300 ms). The rest are a search away.
+INLINE_ATTRIBUTES = 50
+
+
+class FirstAttributesFormSet(BaseInlineFormSet):
+    """The customer's first INLINE_ATTRIBUTES attributes; `not_shown` counts the others (the template says so)."""
+
+    not_shown = 0
+
+    def get_queryset(self):
+        if not hasattr(self, "_queryset"):
+            queryset = super().get_queryset()  # the customer's, in the inline's order
+            if self.instance.pk is not None:
+                self.not_shown = max(0, queryset.count() - INLINE_ATTRIBUTES)
+            self._queryset = queryset[:INLINE_ATTRIBUTES] if self.not_shown else queryset
+        return self._queryset
+
+
 class AttributeInline(AttributePermissionsAdmin, admin.TabularInline):
     model = Attribute
     form = AttributeAdminForm
+    formset = FirstAttributesFormSet
+    template = "admin/attributes/attribute_inline.html"
     fields = ["attribute_name", "attribute_value", "created", "last_modified"]
     readonly_fields = ["created", "last_modified"]
     extra = 0
