@@ -28,6 +28,9 @@ from events import services as events
 from events.models import Event
 
 CHANNEL = ContextVar("attribute_write_channel", default="system")
+# Every channel a write is recorded through: requests (WriteChannelMiddleware), management commands and seeding, and
+# "system" for anything else (jobs, shells).
+CHANNELS = ("api", "ui", "admin", "cli", "seed", "system")
 REQUEST = ContextVar("attribute_write_request", default=None)
 
 ACTIONS = {"+": "created", "~": "updated", "-": "deleted"}

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Max, Q
 from django.utils.text import smart_split, unescape_string_literal
 
+from attributes.history import CHANNELS
 from crm_project.paging import CappedPaginator
 
 from .models import Event
@@ -15,13 +16,27 @@ EVENT_SEARCH_HELP = (
 )
 
 
+class ChannelFilter(admin.SimpleListFilter):
+    """By the channel of the write, offered from the channels there are: Django's own filter of a plain text field
+    reads every event's channel (`SELECT DISTINCT`) on each page view, 0.15 s at 1.37M events."""
+
+    title = "channel"
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return [(channel, channel) for channel in CHANNELS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() else queryset
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     """Read-only: events are facts about past writes. Newest first, counted and paged up to 10,000 rows, and searched
     through indexes only, so the page stays fast with millions of events (the bench's sweep)."""
 
     list_display = ["sequence", "type", "customer_id", "attribute_name", "occurred_at", "channel", "actor_username"]
-    list_filter = ["type", "channel"]
+    list_filter = ["type", ChannelFilter]
     search_fields = ["attribute_name"]  # turns the search box on; the search is get_search_results
     search_help_text = EVENT_SEARCH_HELP
     ordering = ["-sequence"]  # the sequence's unique index, read backwards

@@ -67,3 +67,17 @@ def test_paging_is_capped(admin_client_, events, monkeypatch):
     assert response.status_code == 200
     assert len(sequences(response.content.decode())) == 1
     assert Event.objects.count() == 3
+
+
+def test_the_channel_filter_offers_every_channel_without_reading_the_events(admin_client_, events):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page = admin_client_.get("/admin/events/event/").content.decode()
+
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+    for channel in ("api", "ui", "admin", "cli", "seed", "system"):
+        assert f"?channel={channel}" in page
+    assert sequences(admin_client_.get("/admin/events/event/?channel=api").content.decode()) == []
+    assert len(sequences(admin_client_.get("/admin/events/event/?channel=system").content.decode())) == 3
