@@ -14,9 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
-from django.utils.text import smart_split, unescape_string_literal
 
-from crm_project.paging import COUNT_CAP, CappedPaginator, prefix_q
+from crm_project.paging import COUNT_CAP, CappedPaginator, prefix_q, search_terms
 from customers.admin import CustomerAdmin
 from customers.models import Customer
 
@@ -231,10 +230,8 @@ class AttributeAdmin(ServiceErrorsAdmin, AttributePermissionsAdmin, admin.ModelA
         return sensitive.MASK + " (sensitive)" if hidden else obj.attribute_value
 
     def get_search_results(self, request, queryset, search_term):
-        for bit in smart_split(search_term):  # as Django's own search: words, or "quoted phrases"
-            if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
-                bit = unescape_string_literal(bit)
-            queryset = queryset.filter(attribute_search(bit))
+        for term in search_terms(search_term):
+            queryset = queryset.filter(attribute_search(term))
         if search_term.strip():
             # The page is the newest of the first COUNT_CAP matches, as the count is: matches found through the
             # name and value indexes, then sorted. Ordered over every match, PostgreSQL walks the primary key

@@ -16,6 +16,7 @@ from functools import cache, cached_property
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
+from django.utils.text import smart_split, unescape_string_literal
 
 COUNT_CAP = 10_000
 
@@ -63,3 +64,13 @@ def prefix_q(field: str, prefix: str, *, using: str = "default") -> Q:
         return startswith
     upper = prefix[:-1] + chr(last + 1)
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper}) & startswith
+
+
+def search_terms(search_term: str) -> list[str]:
+    """An admin search split as Django's own search splits it: words, or "quoted phrases" without their quotes."""
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
+            bit = unescape_string_literal(bit)
+        terms.append(bit)
+    return terms

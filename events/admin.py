@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.db.models import Max, Q
-from django.utils.text import smart_split, unescape_string_literal
 
 from attributes.history import CHANNELS
-from crm_project.paging import CappedPaginator
+from crm_project.paging import CappedPaginator, search_terms
 
 from .models import Event
 
@@ -44,21 +43,20 @@ class EventAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_search_results(self, request, queryset, search_term):
-        for bit in smart_split(search_term):  # as Django's own search: words, or "quoted phrases"
-            if bit.startswith(('"', "'")) and bit[0] == bit[-1] and len(bit) > 1:
-                bit = unescape_string_literal(bit)
-            queryset = queryset.filter(self._matching(bit))
+        terms = search_terms(search_term)
+        if any(not (term.isascii() and term.isdigit()) for term in terms):
+            # Name terms read the newest NAME_SEARCH_WINDOW numbered events: where that window starts, read once.
+            newest = Event.objects.aggregate(last=Max("sequence"))["last"] or 0
+        for term in terms:
+            if term.isascii() and term.isdigit():
+                number = int(term)
+                match = Q(customer_id=number) | Q(sequence=number) if number < 2**63 else Q(pk__in=[])
+            else:
+                # Numbered events only (the sequencer numbers new ones within seconds): an OR with `sequence IS NULL`
+                # made PostgreSQL scan the whole table instead of the range of the sequence's index.
+                match = Q(attribute_name=term, sequence__gt=newest - NAME_SEARCH_WINDOW)
+            queryset = queryset.filter(match)
         return queryset, False
-
-    @staticmethod
-    def _matching(term: str) -> Q:
-        if term.isascii() and term.isdigit():
-            number = int(term)
-            return Q(customer_id=number) | Q(sequence=number) if number < 2**63 else Q(pk__in=[])
-        newest = Event.objects.aggregate(last=Max("sequence"))["last"] or 0
-        # Numbered events only (the sequencer numbers new ones within seconds): an OR with `sequence IS NULL` made
-        # PostgreSQL scan the whole table instead of the range of the sequence's index.
-        return Q(attribute_name=term, sequence__gt=newest - NAME_SEARCH_WINDOW)
 
     def has_add_permission(self, request):
         return False

@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from attributes.permissions import may_manage_webhooks
+from crm_project.paging import CappedPaginator
 
 from . import services
 from .models import Delivery, Webhook
@@ -47,6 +48,8 @@ class WebhookAdmin(admin.ModelAdmin):
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "webhook", "event_type", "sequence", "customer_id", "status", "attempts", "next_attempt_at"]
     list_filter = ["status"]
+    # One delivery per event and webhook: millions of rows, so count and page at most 10,000 (as the events admin).
+    paginator = CappedPaginator
     show_full_result_count = False
 
     def has_module_permission(self, request):
